@@ -1,0 +1,47 @@
+# The README's two commands are `make run` and `make test`; everything else is for developers.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CHROMIUM_PATH ?= /usr/bin/chromium
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: install run test lint format browser clean
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "ccmtracker needs Python 3.12 or newer; found " + sys.version.split()[0] + ". With pyenv: pyenv install 3.13")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Serve the tracker on http://127.0.0.1:8000 with the seed statement and a local staff login.
+run: install
+	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
+	DJANGO_DEBUG=1 $(PY) manage.py seed
+	DJANGO_DEBUG=1 $(PY) manage.py create_local_staff
+	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+
+## Run the whole suite, browser tests included (installs Debian's Chromium if missing).
+test: install browser
+	$(PY) -m pytest
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+browser:
+	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
+	  echo "Installing Debian's chromium for the browser tests..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium; \
+	  else echo "Browser tests need Chromium: install it, or set CHROMIUM_PATH to a Chromium binary."; exit 1; fi; \
+	fi
+
+clean:
+	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache

@@ -1,0 +1,164 @@
+import datetime
+from pathlib import Path
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from commitments.models import Article, Commitment, Kind, Statement, Theme
+
+SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+
+ARTICLES = {
+    1: "General obligations and scope of application",
+    3: "Storage and stockpile destruction",
+    4: "Clearance and destruction of cluster munition remnants",
+    5: "Victim assistance",
+    6: "International cooperation and assistance",
+    8: "Facilitation and clarification of compliance",
+    21: "Relations with States not party to this Convention",
+}
+
+THEMES = [
+    ("universalisation", "Universalisation", "Ratification and accession by more states."),
+    ("norm", "Upholding the norm", "Condemning any use; allegations of use and clarification."),
+    ("regional", "Regional initiatives", "Regional approaches to universalisation."),
+    ("cooperation", "Cooperation and assistance", "Article 6 and working in partnership."),
+    (
+        "affected-states",
+        "Affected and stockpiling states",
+        "Clearance, victim assistance and stockpile destruction.",
+    ),
+    ("promotion", "Promotion and presidency", "Promoting the Convention in every forum."),
+]
+
+NORWAY_2012 = {
+    "slug": "norway-2012-04-16-universalisation",
+    "file": "2012-04-16-norway-ccm-universalisation.txt",
+    "title": "Norwegian statement on universalisation",
+    "delegation": "Norway",
+    "code": "NOR",
+    "meeting": "Convention on Cluster Munitions, intersessional meetings, April 2012",
+    "place": "Geneva",
+    "date": datetime.date(2012, 4, 16),
+    "language": "en",
+}
+
+# (reference, theme, kind, articles, title, exact quote)
+NORWAY_2012_COMMITMENTS = [
+    (
+        "NOR-2012-01", "universalisation", Kind.CONTINUOUS, [21],
+        "Work continuously for more ratifications and new accessions",
+        "Continuous work is necessary to ensure even more ratifications, to ensure new "
+        "accessions",
+    ),
+    (
+        "NOR-2012-02", "norm", Kind.CONTINUOUS, [1, 21],
+        "Uphold the norm: any use is unacceptable and will be condemned",
+        "to uphold the norm that any use of this weapon is unacceptable and will be condemned",
+    ),
+    (
+        "NOR-2012-03", "norm", Kind.CONTINUOUS, [1, 8],
+        "Take allegations of use seriously and demand clarification",
+        "These allegations must be taken most seriously, as it was pointed out by the "
+        "Presidency of the 2MSP earlier today. Allegations demand clarifications. Actual users "
+        "should face the consequences any use of an illegitimate weapon deserves.",
+    ),
+    (
+        "NOR-2012-04", "universalisation", Kind.CONTINUOUS, [21],
+        "Identify the obstacles keeping states out and find solutions case by case",
+        "We agree that it is important to identify specific obstacles that prevent individual "
+        "states from wishing to join the Convention, or specific obstacles that prevent states "
+        "from giving high priority to going through the necessary legal procedures. And it is "
+        "important to focus on what solutions can be found in these individual cases.",
+    ),
+    (
+        "NOR-2012-05", "cooperation", Kind.CONTINUOUS, [6, 21],
+        "Work in partnership between states and organisations",
+        "Again, working in partnership between states and organisations is proving most "
+        "effective.",
+    ),
+    (
+        "NOR-2012-06", "affected-states", Kind.CONTINUOUS, [1, 3, 4, 5],
+        "Focus on affected and stockpiling states: no use, faster clearance, victim assistance",
+        "The main focus should be on states that are affected, and on states that have "
+        "stockpiles of cluster munitions, ensuring that cluster munitions will not be used, and "
+        "ensuring that clearance efforts will accelerate and victims be given appropriate "
+        "assistance.",
+    ),
+    (
+        "NOR-2012-07", "regional", Kind.ONE_OFF, [6, 21],
+        "Support and facilitate regional universalisation and implementation initiatives",
+        "We are therefore interested in looking at how we can support and facilitate such "
+        "regional initiatives furthering both the universalisation and the implementation of "
+        "the Convention.",
+    ),
+    (
+        "NOR-2012-08", "cooperation", Kind.CONTINUOUS, [6],
+        "Show the Convention works through Article 6; encourage all states to assist others",
+        "Compliance with Article 6 on Cooperation and Assistance will help ensure this, and we "
+        "encourage all states to work with other states and partners to assist their "
+        "implementation efforts.",
+    ),
+    (
+        "NOR-2012-09", "promotion", Kind.CONTINUOUS, [21],
+        "Promote the Convention in bilateral meetings and multilateral fora",
+        "Norway continues to promote the Convention on Cluster Munitions in both bilateral "
+        "meetings and in multilateral fora, at political level and at working level.",
+    ),
+    (
+        "NOR-2012-10", "promotion", Kind.ONE_OFF, [21],
+        "Make universalisation a high priority of the Norwegian presidency (3MSP)",
+        "Universalisation of the Convention will be given high priority by the incoming "
+        "Norwegian presidency.",
+    ),
+]  # fmt: skip
+
+
+def statement_text(filename):
+    """The statement as delivered: the file less its heading lines, which become fields."""
+    raw = (SEED_DIR / filename).read_text(encoding="utf-8")
+    start = raw.index("Thank you, Chair.")
+    return raw[start:].strip()
+
+
+class Command(BaseCommand):
+    help = "Load the 2012 Norwegian statement and its commitments. Safe to run again."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        created = 0
+        articles = {}
+        for number, title in ARTICLES.items():
+            articles[number], new = Article.objects.get_or_create(
+                number=number, defaults={"title": title}
+            )
+            created += new
+        themes = {}
+        for position, (slug, name, description) in enumerate(THEMES):
+            themes[slug], new = Theme.objects.get_or_create(
+                slug=slug,
+                defaults={"name": name, "description": description, "position": position},
+            )
+            created += new
+        fields = {k: v for k, v in NORWAY_2012.items() if k not in {"slug", "file"}}
+        statement, new = Statement.objects.get_or_create(
+            slug=NORWAY_2012["slug"],
+            defaults={**fields, "text": statement_text(NORWAY_2012["file"])},
+        )
+        created += new
+        for reference, theme, kind, numbers, title, quote in NORWAY_2012_COMMITMENTS:
+            if Commitment.objects.filter(reference=reference).exists():
+                continue
+            commitment = Commitment(
+                statement=statement,
+                theme=themes[theme],
+                reference=reference,
+                title=title,
+                quote=quote,
+                kind=kind,
+            )
+            commitment.full_clean()
+            commitment.save()
+            commitment.articles.set([articles[n] for n in numbers])
+            created += 1
+        self.stdout.write(f"Seed loaded: {created} new record(s), nothing else changed.")

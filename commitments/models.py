@@ -1,0 +1,457 @@
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models, transaction
+from django.db.models import Count, F, Max, Q, Sum
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Status(models.TextChoices):
+    NOT_ASSESSED = "not_assessed", _("Not yet assessed")
+    NOT_STARTED = "not_started", _("Not started")
+    OFF_TRACK = "off_track", _("Off track")
+    IN_PROGRESS = "in_progress", _("In progress")
+    ON_TRACK = "on_track", _("On track")
+    ACHIEVED = "achieved", _("Achieved")
+
+
+@dataclass(frozen=True)
+class StatusInfo:
+    meaning: str
+    default_progress: int | None  # None: never counted in averages
+
+
+# The one published scale. Progress is what a status counts for in the dashboard's
+# weighted mean unless a follow-up gives its own figure.
+STATUS_INFO = {
+    Status.NOT_ASSESSED: StatusInfo(
+        _("Nobody has assessed this commitment yet. It is left out of every average."), None
+    ),
+    Status.NOT_STARTED: StatusInfo(_("Assessed: no action has been taken yet."), 0),
+    Status.OFF_TRACK: StatusInfo(
+        _("Action has stalled or fallen behind what was promised."),
+        25,
+    ),
+    Status.IN_PROGRESS: StatusInfo(_("Action has started and is under way."), 50),
+    Status.ON_TRACK: StatusInfo(
+        _(
+            "A continuing commitment that is being carried out as promised; "
+            "the log of follow-ups is its evidence."
+        ),
+        100,
+    ),
+    Status.ACHIEVED: StatusInfo(_("A one-off commitment that has been fully delivered."), 100),
+}
+
+
+class Kind(models.TextChoices):
+    ONE_OFF = "one_off", _("One-off")
+    CONTINUOUS = "continuous", _("Continuous")
+
+
+# A continuing commitment is never "done": it is on track or not.
+STATUSES_BY_KIND = {
+    Kind.ONE_OFF: [
+        Status.NOT_ASSESSED,
+        Status.NOT_STARTED,
+        Status.OFF_TRACK,
+        Status.IN_PROGRESS,
+        Status.ACHIEVED,
+    ],
+    Kind.CONTINUOUS: [Status.NOT_ASSESSED, Status.OFF_TRACK, Status.ON_TRACK],
+}
+
+
+class Theme(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    description = models.TextField(blank=True)
+    position = models.PositiveSmallIntegerField(
+        default=0, help_text="Themes are listed on the dashboard in this order, lowest first."
+    )
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Article(models.Model):
+    number = models.PositiveSmallIntegerField(unique=True)
+    title = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["number"]
+
+    def __str__(self):
+        return f"Art. {self.number} — {self.title}"
+
+
+class Statement(models.Model):
+    title = models.CharField(max_length=300)
+    slug = models.SlugField(
+        max_length=120, unique=True, help_text="Used in the statement's public address."
+    )
+    delegation = models.CharField(max_length=120, help_text="Who made the statement, e.g. Norway.")
+    meeting = models.CharField(max_length=300)
+    place = models.CharField(max_length=120)
+    date = models.DateField()
+    language = models.CharField(
+        max_length=12, default="en", help_text="Language of the text, as a code such as en or fr."
+    )
+    source_url = models.URLField(blank=True, help_text="Where the original text can be found.")
+    text = models.TextField(
+        help_text="The full text, exactly as delivered. Paragraphs are separated by blank lines."
+    )
+    code = models.CharField(
+        max_length=3,
+        help_text="Three-letter code of the delegation, used in commitment references (NOR).",
+    )
+
+    class Meta:
+        ordering = ["-date", "delegation"]
+
+    def __str__(self):
+        return f"{self.delegation}, {self.place}, {self.date:%d %B %Y}"
+
+    def get_absolute_url(self):
+        return reverse("statement_detail", args=[self.slug])
+
+    def paragraphs(self, commitments):
+        """The text as paragraphs of (text, commitment-or-None) runs, each quote marked."""
+        marks = sorted(
+            (self.text.find(c.quote), c) for c in commitments if self.text.find(c.quote) >= 0
+        )
+        result, start = [], 0
+        for para in self.text.split("\n\n"):
+            para_start = self.text.find(para, start)
+            para_end = para_start + len(para)
+            runs, pos = [], para_start
+            for mark_start, commitment in marks:
+                mark_end = mark_start + len(commitment.quote)
+                if mark_start < pos or mark_end > para_end:
+                    continue
+                if mark_start > pos:
+                    runs.append((self.text[pos:mark_start], None))
+                runs.append((commitment.quote, commitment))
+                pos = mark_end
+            if pos < para_end:
+                runs.append((self.text[pos:para_end], None))
+            if any(text.strip() for text, _c in runs):
+                result.append(runs)
+            start = para_end
+        return result
+
+
+class CommitmentQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(published=True)
+
+    def for_list(self):
+        return self.select_related("theme", "statement").order_by("reference")
+
+    def overdue(self, today=None):
+        return self.filter(next_review__lt=today or timezone.localdate())
+
+    def progress_summary(self):
+        """Weighted mean progress over assessed commitments, and the number not assessed.
+
+        The same method serves the whole tracker, a theme or a statement.
+        """
+        totals = self.aggregate(
+            weighted=Sum(F("weight") * F("progress"), filter=Q(progress__isnull=False)),
+            weights=Sum("weight", filter=Q(progress__isnull=False)),
+            assessed=Count("pk", filter=Q(progress__isnull=False)),
+            unassessed=Count("pk", filter=Q(progress__isnull=True)),
+        )
+        return ProgressSummary.from_totals(totals)
+
+    def progress_by_theme(self):
+        """One ProgressSummary per theme, in two aggregate queries whatever the data size."""
+        rows = (
+            self.values("theme")
+            .annotate(
+                weighted=Sum(F("weight") * F("progress"), filter=Q(progress__isnull=False)),
+                weights=Sum("weight", filter=Q(progress__isnull=False)),
+                assessed=Count("pk", filter=Q(progress__isnull=False)),
+                unassessed=Count("pk", filter=Q(progress__isnull=True)),
+            )
+            .order_by()
+        )
+        by_status = self.values("theme", "status").annotate(n=Count("pk")).order_by()
+        counts: dict[int, dict[str, int]] = {}
+        for row in by_status:
+            counts.setdefault(row["theme"], {})[row["status"]] = row["n"]
+        return {
+            row["theme"]: ProgressSummary.from_totals(row, counts.get(row["theme"], {}))
+            for row in rows
+        }
+
+
+@dataclass
+class ProgressSummary:
+    percent: float | None
+    assessed: int
+    unassessed: int
+    status_counts: dict
+
+    @classmethod
+    def from_totals(cls, totals, status_counts=None):
+        weights = totals["weights"] or 0
+        percent = round(totals["weighted"] / weights, 1) if weights else None
+        return cls(percent, totals["assessed"], totals["unassessed"], status_counts or {})
+
+    @property
+    def total(self):
+        return self.assessed + self.unassessed
+
+    def status_list(self):
+        """(Status, count) for every status on the scale, in scale order."""
+        return [(status, self.status_counts.get(status.value, 0)) for status in Status]
+
+
+class Commitment(models.Model):
+    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="commitments")
+    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="commitments")
+    reference = models.SlugField(
+        max_length=40,
+        unique=True,
+        help_text="Stable public reference used in the commitment's address, e.g. NOR-2012-03. "
+        "Never change it once published: people cite it.",
+    )
+    title = models.CharField(max_length=200, help_text="A short summary in plain words.")
+    quote = models.TextField(
+        help_text="The exact words of the statement this commitment comes from, copied "
+        "character for character."
+    )
+    kind = models.CharField(
+        max_length=12,
+        choices=Kind,
+        default=Kind.ONE_OFF,
+        help_text="Continuous commitments (\u201ccontinues to promote\u201d) are on track or "
+        "off track, never achieved.",
+    )
+    articles = models.ManyToManyField(
+        Article, blank=True, related_name="commitments", help_text="Convention articles it serves."
+    )
+    weight = models.PositiveSmallIntegerField(
+        default=1,
+        validators=[MinValueValidator(1), MaxValueValidator(10)],
+        help_text="How much it counts in progress averages (1 to 10).",
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_commitments",
+        help_text="The staff member who keeps this commitment up to date.",
+    )
+    next_review = models.DateField(
+        null=True, blank=True, help_text="When staff should next check on this commitment."
+    )
+    published = models.BooleanField(
+        default=True, help_text="Unpublished commitments are seen by staff only."
+    )
+    # Current state, derived from the follow-ups by record_follow_up(); never edited by hand.
+    status = models.CharField(
+        max_length=20, choices=Status, default=Status.NOT_ASSESSED, editable=False
+    )
+    progress = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
+    last_follow_up_on = models.DateField(null=True, blank=True, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CommitmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["reference"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="commitments_commitment_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=Kind.values), name="commitments_commitment_kind_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__lte=100),
+                name="commitments_commitment_progress_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(weight__gte=1) & Q(weight__lte=10),
+                name="commitments_commitment_weight_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.reference} — {self.title}"
+
+    def get_absolute_url(self):
+        return reverse("commitment_detail", args=[self.reference])
+
+    def clean(self):
+        if self.statement_id and self.quote and self.quote not in self.statement.text:
+            raise ValidationError(
+                {"quote": _("This quote does not occur word for word in the statement's text.")}
+            )
+
+    @property
+    def status_info(self):
+        return STATUS_INFO[Status(self.status)]
+
+    @property
+    def allowed_statuses(self):
+        return STATUSES_BY_KIND[Kind(self.kind)]
+
+    def is_overdue(self, today=None):
+        return self.next_review is not None and self.next_review < (today or timezone.localdate())
+
+    def record_follow_up(
+        self,
+        *,
+        status,
+        by,
+        happened_on=None,
+        public_note="",
+        internal_note="",
+        evidence_url="",
+        evidence_label="",
+        progress=None,
+    ):
+        """Append a follow-up and move the commitment's current status, in one transaction.
+
+        The current status is that of the latest follow-up by the date it happened, so a
+        follow-up recorded late for an earlier date joins the history without taking over.
+        """
+        with transaction.atomic():
+            follow_up = FollowUp(
+                commitment=self,
+                status=status,
+                progress=progress,
+                public_note=public_note,
+                internal_note=internal_note,
+                evidence_url=evidence_url,
+                evidence_label=evidence_label,
+                happened_on=happened_on or timezone.localdate(),
+                author=by,
+            )
+            follow_up.full_clean()
+            follow_up.save()
+            self.refresh_current_status()
+        return follow_up
+
+    def refresh_current_status(self):
+        latest = self.follow_ups.order_by("-happened_on", "-recorded_at", "-pk").first()
+        if latest is None:
+            status, progress, last = Status.NOT_ASSESSED, None, None
+        else:
+            status, progress = latest.status, latest.effective_progress
+            last = self.follow_ups.aggregate(last=Max("happened_on"))["last"]
+        Commitment.objects.filter(pk=self.pk).update(
+            status=status, progress=progress, last_follow_up_on=last, version=F("version") + 1
+        )
+        self.refresh_from_db(fields=["status", "progress", "last_follow_up_on", "version"])
+
+
+class FollowUpQuerySet(models.QuerySet):
+    def public(self):
+        return self.filter(commitment__published=True)
+
+    def timeline(self):
+        return self.order_by("-happened_on", "-recorded_at", "-pk")
+
+    # History is append-only: bulk changes are refused as well as single ones.
+    def update(self, **kwargs):
+        raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
+
+    def delete(self):
+        raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
+
+
+class AppendOnlyError(Exception):
+    pass
+
+
+class FollowUp(models.Model):
+    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="follow_ups")
+    status = models.CharField(max_length=20, choices=Status)
+    progress = models.PositiveSmallIntegerField(
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(100)],
+        help_text="Optional, 0 to 100. Left empty, the status's standard figure is used.",
+    )
+    happened_on = models.DateField(help_text="The date it happened, not the date you record it.")
+    public_note = models.TextField(
+        blank=True, help_text="What happened, in words the public will read."
+    )
+    internal_note = models.TextField(
+        blank=True, help_text="Seen by staff only. Never published, exported or fed."
+    )
+    evidence_url = models.URLField(blank=True, max_length=500)
+    evidence_label = models.CharField(
+        max_length=200, blank=True, help_text="What the link is, e.g. “Ratification record”."
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
+    )
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-happened_on", "-recorded_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="commitments_followup_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__lte=100),
+                name="commitments_followup_progress_range",
+            ),
+        ]
+        indexes = [models.Index(fields=["commitment", "-happened_on"])]
+
+    def __str__(self):
+        return f"{self.commitment.reference} · {self.get_status_display()} · {self.happened_on}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
+
+    @property
+    def effective_progress(self):
+        if self.status == Status.NOT_ASSESSED:
+            return None
+        return (
+            self.progress
+            if self.progress is not None
+            else STATUS_INFO[self.status].default_progress
+        )
+
+    def clean(self):
+        errors = {}
+        kind = Kind(self.commitment.kind) if self.commitment_id else None
+        if kind and self.status and self.status not in STATUSES_BY_KIND[kind]:
+            errors["status"] = _("“%(status)s” does not apply to a %(kind)s commitment.") % {
+                "status": Status(self.status).label,
+                "kind": kind.label.lower(),
+            }
+        if self.status == Status.NOT_ASSESSED and self.progress is not None:
+            errors["progress"] = _("A commitment that is not assessed has no progress figure.")
+        if self.happened_on and self.happened_on > timezone.localdate() + datetime.timedelta(1):
+            errors["happened_on"] = _("This date is in the future.")
+        if self.evidence_label and not self.evidence_url:
+            errors["evidence_url"] = _("Give the link that this label describes.")
+        if errors:
+            raise ValidationError(errors)

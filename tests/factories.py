@@ -1,0 +1,57 @@
+import datetime
+
+import factory
+from django.contrib.auth import get_user_model
+
+from commitments.models import Commitment, Statement, Theme
+
+STATEMENT_TEXT = (
+    "Thank you, Chair.\n\n"
+    "We will ratify the Convention this year. We continue to support clearance in affected "
+    "states.\n\n"
+    "Victims must be given appropriate assistance.\n\nThank you."
+)
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"user{n}")
+    email = factory.LazyAttribute(lambda o: f"{o.username}@example.org")
+    password = factory.django.Password("a-long-test-password")
+
+
+class ThemeFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Theme
+        django_get_or_create = ["slug"]
+
+    name = factory.Sequence(lambda n: f"Theme {n}")
+    slug = factory.Sequence(lambda n: f"theme-{n}")
+
+
+class StatementFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Statement
+
+    title = "Statement on universalisation"
+    slug = factory.Sequence(lambda n: f"statement-{n}")
+    delegation = "Testland"
+    code = "TST"
+    meeting = "Intersessional meetings"
+    place = "Geneva"
+    date = datetime.date(2012, 4, 16)
+    text = STATEMENT_TEXT
+
+
+class CommitmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Commitment
+
+    statement = factory.SubFactory(StatementFactory)
+    theme = factory.SubFactory(ThemeFactory)
+    reference = factory.Sequence(lambda n: f"TST-2012-{n:03d}")
+    title = factory.Sequence(lambda n: f"Commitment {n}")
+    quote = "We will ratify the Convention this year."
