@@ -50,3 +50,27 @@ def staff_client(client, staff_user):
 def member_client(client, db):
     client.force_login(UserFactory(is_staff=False))
     return client
+
+
+def member_of(role, **fields):
+    """A staff user in one of the role groups the migrations create."""
+    from django.contrib.auth.models import Group
+
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return member_of("viewers")
+
+
+@pytest.fixture
+def editor(db):
+    return member_of("editors")
+
+
+@pytest.fixture
+def administrator(db):
+    return member_of("administrators")
