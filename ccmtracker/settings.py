@@ -115,6 +115,10 @@ STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = BASE_DIR / "staticfiles"
 
+# Audit (django-simple-history). Reverting from the history page would be an edit that
+# skips the version check, so it is off: a correction is made on the change form.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
 # CSV import and export (django-import-export): an import is all-or-nothing, and only
 # those who may add statements and commitments (administrators) may import.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
