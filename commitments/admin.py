@@ -120,7 +120,19 @@ class CommitmentAdminForm(forms.ModelForm):
 
     class Meta:
         model = Commitment
-        fields = "__all__"
+        fields = [
+            "statement",
+            "reference",
+            "title",
+            "quote",
+            "theme",
+            "kind",
+            "articles",
+            "weight",
+            "owner",
+            "next_review",
+            "published",
+        ]
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

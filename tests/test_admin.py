@@ -254,7 +254,8 @@ def test_bulk_follow_up_shows_an_intermediate_form(staff_client, seeded):
     html = response.content.decode()
     assert response.status_code == 200
     assert "2 commitments selected" in html
-    assert "NOR-2012-01" in html and "NOR-2012-02" in html
+    assert "NOR-2012-01" in html
+    assert "NOR-2012-02" in html
     assert FollowUp.objects.count() == 0
 
 
