@@ -106,7 +106,8 @@ def test_admin_import_previews_and_refuses_a_file_with_a_bad_row(client, adminis
     html = response.content.decode()
     assert response.status_code == 200
     assert "word for word" in html
-    assert 'name="confirm' not in html and "Confirm import" not in html
+    assert 'name="confirm' not in html
+    assert "Confirm import" not in html
     assert not Commitment.objects.filter(reference="NOR-2012-11").exists()
 
 
