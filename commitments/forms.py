@@ -1,5 +1,6 @@
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from .models import FollowUp, Kind, Status, Theme
@@ -52,6 +53,7 @@ class FollowUpForm(forms.ModelForm):
             (value, label) for value, label in self.fields["status"].choices if value in allowed
         ]
         self.fields["happened_on"].required = True
+        self.fields["happened_on"].initial = timezone.localdate
 
     def record(self, by):
         """Record the follow-up; raises StaleVersion if the commitment moved meanwhile."""

@@ -130,7 +130,7 @@ def _staff_query(request):
 
 def _staff_context(request, bound_form=None, conflict=None):
     """Everything the staff page shows: the queues with counts, the filters, the rows."""
-    filter_form = StaffFilterForm(request.GET)
+    filter_form = StaffFilterForm(request.GET, auto_id="filter-%s")
     filters = filter_form.filters()
     today = timezone.localdate()
     user = request.user
