@@ -317,3 +317,42 @@ def test_bulk_follow_up_with_an_invalid_form_records_nothing(staff_client, seede
     assert response.status_code == 422
     assert "Nothing was recorded" in response.content.decode()
     assert FollowUp.objects.count() == 0
+
+
+def test_admin_edit_losing_the_race_after_validation_rolls_back_and_shows_the_conflict(
+    staff_client, staff_user, seeded, monkeypatch
+):
+    """Another save lands between this form's validation and its save."""
+    from commitments.admin import CommitmentAdminForm
+
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    real_clean = CommitmentAdminForm.clean
+    calls = []
+
+    def someone_else_saves():
+        other = Commitment.objects.get(pk=commitment.pk)
+        other.title = "Saved in between"
+        other.save_edit(based_on_version=other.version)
+
+    def clean_with_a_race(form):
+        calls.append(True)
+        if len(calls) == 1:  # validation passes, then the other save lands
+            data = real_clean(form)
+            someone_else_saves()
+            return data
+        # The retry: in real life the other save was committed by its own connection and
+        # survives our rollback; here it shared our test transaction, so re-apply it.
+        someone_else_saves()
+        return real_clean(form)
+
+    monkeypatch.setattr(CommitmentAdminForm, "clean", clean_with_a_race)
+    response = staff_client.post(change_url(commitment), edit_data(commitment, title="Mine"))
+    html = response.content.decode()
+    assert len(calls) == 2
+    assert response.status_code == 200
+    assert "Not saved: NOR-2012-10 was changed by someone else" in html
+    assert "→ Saved in between" in html
+    assert 'value="Mine"' in html
+    commitment.refresh_from_db()
+    assert commitment.title == "Saved in between"
+    assert commitment.version == 2
