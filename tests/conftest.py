@@ -1,4 +1,5 @@
 import os
+from importlib import import_module
 
 import pytest
 from django.core.management import call_command
@@ -54,8 +55,13 @@ def member_client(client, db):
 
 def member_of(role, **fields):
     """A staff user in one of the role groups the migrations create."""
+    from django.apps import apps
     from django.contrib.auth.models import Group
 
+    if not Group.objects.filter(name=role).exists():
+        # A transactional (browser) test flushes the tables, groups included: put the
+        # groups back exactly as the data migration creates them.
+        import_module("commitments.migrations.0003_roles").create_roles(apps, None)
     user = UserFactory(is_staff=True, **fields)
     user.groups.add(Group.objects.get(name=role))
     return user
