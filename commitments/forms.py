@@ -140,10 +140,12 @@ class ProposalForm(forms.Form):
         initial=DISCARD,
     )
     quote = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 90}),
         help_text=_("Edit to the exact words that make the commitment; they must stay verbatim."),
     )
-    title = forms.CharField(max_length=200, required=False)
+    title = forms.CharField(
+        max_length=200, required=False, widget=forms.TextInput(attrs={"size": 80})
+    )
     reference = forms.SlugField(max_length=40, required=False)
     theme = forms.ModelChoiceField(Theme.objects.all(), required=False)
     kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.CONTINUOUS)
