@@ -163,6 +163,14 @@ CASES = [
         {R: 200, E: 302, A: 302, "superuser": 302},
         lambda: FollowUp.objects.exists(),
     ),
+    (
+        "delete selected action",
+        "post",
+        "/admin/commitments/commitment/",
+        lambda i: {"action": "delete_selected", "_selected_action": [i["c"]], "post": "yes"},
+        {R: 200, E: 302, A: 302, "superuser": 302},
+        lambda: not Commitment.objects.filter(reference="NOR-2012-07").exists(),
+    ),
     ("commitment export", "get", "/admin/commitments/commitment/export/", None, ALL_STAFF, None),
     (
         "commitment import",
@@ -229,6 +237,7 @@ WRITERS = {
     "commitment edit": {E, A, "superuser"},
     "bulk follow-up action": {E, A, "superuser"},
     "theme edit": {A, "superuser"},
+    "delete selected action": {A, "superuser"},
 }
 
 
