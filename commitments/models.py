@@ -334,6 +334,13 @@ class Commitment(models.Model):
     def is_overdue(self, today=None):
         return self.next_review is not None and self.next_review < (today or timezone.localdate())
 
+    def is_stale(self, today=None):
+        """No follow-up for settings.REVIEW_STALE_DAYS (the same rule as stale_q)."""
+        cutoff = (today or timezone.localdate()) - datetime.timedelta(settings.REVIEW_STALE_DAYS)
+        if self.last_follow_up_on is None:
+            return self.created_at is not None and timezone.localdate(self.created_at) < cutoff
+        return self.last_follow_up_on < cutoff
+
     def record_follow_up(
         self,
         *,

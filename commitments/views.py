@@ -175,7 +175,6 @@ def _staff_context(request, bound_form=None, conflict=None):
         "stale_days": settings.REVIEW_STALE_DAYS,
         "staff_query": _staff_query(request),
         "conflict": conflict,
-        "today": today,
     }
 
 
@@ -196,7 +195,6 @@ def _row_context(request, commitment, form, **extra):
         "form": form,
         "staff_query": _staff_query(request),
         "stale_days": settings.REVIEW_STALE_DAYS,
-        "today": timezone.localdate(),
         **extra,
     }
 

@@ -116,6 +116,8 @@ def test_staff_page_opens_on_my_commitments_with_counts(client, editor, seeded):
     stale = client.get("/staff/?show=stale").content.decode()
     assert 'id="c-NOR-2012-06"' in stale
     assert stale.count('class="staff-row"') == 1
+    assert "no follow-up for 90+ days" in stale
+    assert "no follow-up for 90+ days" not in review
 
 
 def test_commitment_created_long_ago_without_follow_up_is_stale(staff_client, db):
