@@ -4,6 +4,7 @@ See the README's configuration table for every variable read here.
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,7 +34,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     # pytest sets PYTEST_VERSION; a test run and local debugging may use a throwaway key.
     if DEBUG or TESTING:
-        SECRET_KEY = "insecure-local-only-key-never-used-in-production"  # noqa: S105
+        # Only reachable with DEBUG on or under pytest; production must set its own key.
+        SECRET_KEY = "insecure-local-only-key-never-used-in-production"  # noqa: S105  # nosec B105
     else:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. Set it to a long random string in production "
@@ -194,6 +196,11 @@ else:
             "LOCATION": os.environ.get("CACHE_DIR", BASE_DIR / "var" / "cache"),
         }
     }
+    if TESTING:
+        # Its own folder per test run (tests/conftest.py empties it before each test).
+        CACHES["default"]["LOCATION"] = (
+            Path(tempfile.gettempdir()) / f"ccm-test-cache-{os.getpid()}"
+        )
 
 # --- Security headers and cookies ------------------------------------------------------------
 # Production is served over HTTPS only. gunicorn trusts X-Forwarded-Proto from the addresses

@@ -1,7 +1,9 @@
 import os
 import shutil
 import sqlite3
-import subprocess  # nosec B404 -- runs pg_dump, found on PATH, with a fixed argument list
+
+# bandit B404: runs pg_dump, found on PATH, with a fixed argument list.
+import subprocess  # nosec B404
 from pathlib import Path
 
 from django.conf import settings

@@ -1,6 +1,8 @@
 import os
 import sqlite3
-import subprocess  # nosec B404 -- runs pg_restore, found on PATH, with a fixed argument list
+
+# bandit B404: runs pg_restore, found on PATH, with a fixed argument list.
+import subprocess  # nosec B404
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
