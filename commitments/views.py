@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_safe, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -46,7 +46,7 @@ def _published_commitment(reference):
     )
 
 
-@require_GET
+@require_safe
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     commitments = Commitment.objects.published()
     by_theme = commitments.progress_by_theme()
@@ -63,7 +63,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     commitment = _published_commitment(reference)
     follow_ups = commitment.follow_ups.timeline().defer("internal_note")
@@ -74,7 +74,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     statement = get_object_or_404(Statement, slug=slug)
     commitments = list(statement.commitments.published().select_related("theme"))
@@ -100,7 +100,7 @@ def _staff_rows(bound_form=None):
     return rows
 
 
-@require_GET
+@require_safe
 @staff_required
 def staff_home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/staff.html", {"rows": _staff_rows()})

@@ -322,3 +322,13 @@ def test_without_a_cache_url_every_worker_shares_a_file_cache():
     assert backend == "django.core.cache.backends.filebased.FileBasedCache"
     assert location == str(BASE_DIR / "var" / "cache")
     assert sessions == "django.contrib.sessions.backends.db"
+
+
+@pytest.mark.django_db
+def test_head_requests_are_answered_like_get_for_monitors_and_curl_i(client, staff_client):
+    commitment = CommitmentFactory()
+    for url in ["/healthz", "/readyz", "/", commitment.get_absolute_url()]:
+        response = client.head(url)
+        assert response.status_code == 200, url
+        assert response.content == b""
+    assert staff_client.head("/staff/").status_code == 200
