@@ -236,7 +236,8 @@ SECURE_CSP = {
 }
 
 # --- Logging ---------------------------------------------------------------------------------
-# One JSON object per line on stdout for a log collector (DJANGO_LOG_FORMAT=text for people).
+# One JSON object per line on stdout for a log collector; plain lines with DEBUG on
+# (DJANGO_LOG_FORMAT=json or text overrides).
 # Follow-ups are logged with who recorded them; notes, passwords and tokens never are.
 LOGGING = {
     "version": 1,
@@ -253,7 +254,7 @@ LOGGING = {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": os.environ.get("DJANGO_LOG_FORMAT", "json"),
+            "formatter": os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json"),
         },
     },
     "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
