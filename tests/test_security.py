@@ -22,9 +22,11 @@ naming the pattern, when a URL pattern has no entry in URL_TABLE. To add one, ap
 - URL kwargs are filled from SAMPLE_KWARGS by name (reference, slug, ...); give
   `url=lambda s, m: "/path/"` for anything else (`s` is the Sample, `m` the regex match).
 
-Whatever the entry, every response is also checked for the internal-note canary (never
-shown to anyone but staff), for unescaped HTML payloads (never, for anyone) and, for GET, for
-unchanged database state.
+Whatever the entry, every response is also checked for the internal-note canary and
+unpublished items (never shown to anyone but staff), for unescaped HTML payloads in HTML and
+XML answers (never, for anyone; CSV and JSON carry the raw text), for `no-store` on every
+answer to a signed-in user and, for GET, for unchanged database state. The same walk sends
+every URL a POST without a CSRF token, plain and htmx, and expects 403 for all.
 """
 
 import datetime
@@ -430,6 +432,12 @@ def build_url(pattern, route, match, sample):
         return reverse(pattern.name, kwargs=kwargs)
 
 
+def is_markup(response):
+    """HTML and XML (pages, fragments, Atom feeds) must escape; CSV and JSON carry raw text."""
+    content_type = response.get("Content-Type", "text/html")
+    return content_type.startswith("text/html") or "xml" in content_type
+
+
 def answer_matches(expected, response):
     if expected == LOGIN:
         return response.status_code == 302 and response["Location"].startswith("/admin/login/")
@@ -465,7 +473,7 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern):
             case = f"{method} {url} as {role}"
             if not answer_matches(expected, response):
                 problems.append(f"{case}: expected {expected}, got {describe(response)}")
-            if RAW_MARKER in body:
+            if RAW_MARKER in body and is_markup(response):
                 problems.append(f"{case}: an HTML payload is shown unescaped")
             if role != STAFF and (CANARY in body or "UNPUBLISHED-TITLE" in body):
                 problems.append(f"{case}: an internal note or unpublished item leaked")
