@@ -219,6 +219,9 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", d
 SESSION_COOKIE_HTTPONLY = True
 # htmx sends the token from the page (hx-headers on the staff <body>), never from the cookie.
 CSRF_COOKIE_HTTPONLY = True
+# The language cookie, should a language switcher set one, follows the same rules.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
 
 # Content-Security-Policy, strict: everything from 'self', nothing inline, no eval. No nonces:
 # public pages are cached, and a cached nonce is no nonce.

@@ -288,7 +288,7 @@ def test_production_settings_read_database_and_cache_urls():
         "s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'],"
         "s.CACHES['default']['BACKEND'], s.CACHES['default']['LOCATION'], s.SESSION_ENGINE,"
         "s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SESSION_COOKIE_HTTPONLY,"
-        "s.CSRF_COOKIE_HTTPONLY, s.SECURE_SSL_REDIRECT, s.DEBUG]))"
+        "s.CSRF_COOKIE_HTTPONLY, s.LANGUAGE_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.DEBUG]))"
     )
     env = production_env(
         DATABASE_URL="postgres://ccm:pw@db.internal:5432/ccmtracker",
@@ -302,6 +302,7 @@ def test_production_settings_read_database_and_cache_urls():
         "django.core.cache.backends.redis.RedisCache",
         "redis://cache.internal:6379/0",
         "django.contrib.sessions.backends.cached_db",
+        True,
         True,
         True,
         True,
