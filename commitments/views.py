@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST, require_safe
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
@@ -73,7 +73,7 @@ def _published_commitment(reference):
     )
 
 
-@require_GET
+@require_safe
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     commitments = Commitment.objects.published()
     by_theme = commitments.progress_by_theme()
@@ -90,7 +90,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     commitment = _published_commitment(reference)
     follow_ups = commitment.follow_ups.timeline().defer("internal_note")
@@ -101,7 +101,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     statement = get_object_or_404(Statement, slug=slug)
     commitments = list(statement.commitments.published().select_related("theme"))
@@ -178,7 +178,7 @@ def _staff_context(request, bound_form=None, conflict=None):
     }
 
 
-@require_GET
+@require_safe
 @staff_required
 @permission_required("commitments.view_commitment")
 def staff_home(request: HtmxHttpRequest) -> HttpResponse:
