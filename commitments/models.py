@@ -6,7 +6,21 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    PositiveSmallIntegerField,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -152,12 +166,82 @@ class Statement(models.Model):
         return result
 
 
+def effective_progress_expression():
+    """FollowUp.effective_progress in SQL, so the past can be aggregated in the database."""
+    return Case(
+        When(status=Status.NOT_ASSESSED, then=Value(None)),
+        When(progress__isnull=False, then=F("progress")),
+        *[
+            When(status=status, then=Value(info.default_progress))
+            for status, info in STATUS_INFO.items()
+            if info.default_progress is not None
+        ],
+        default=Value(None),
+        output_field=PositiveSmallIntegerField(),
+    )
+
+
 class CommitmentQuerySet(models.QuerySet):
     def published(self):
         return self.filter(published=True)
 
+    def as_of(self, date=None):
+        """Each commitment's state on `date` as at_status, at_progress and at_last_follow_up.
+
+        A follow-up counts from the day it happened. With no date, today's stored state.
+        Subqueries, so one query whatever the size.
+        """
+        if date is None:
+            return self.annotate(
+                at_status=F("status"),
+                at_progress=F("progress"),
+                at_last_follow_up=F("last_follow_up_on"),
+            )
+        latest = FollowUp.objects.filter(commitment=OuterRef("pk"), happened_on__lte=date).order_by(
+            "-happened_on", "-recorded_at", "-pk"
+        )
+        return self.annotate(
+            at_status=Coalesce(
+                Subquery(latest.values("status")[:1]), Value(Status.NOT_ASSESSED.value)
+            ),
+            at_progress=Subquery(
+                latest.annotate(effective=effective_progress_expression()).values("effective")[:1]
+            ),
+            at_last_follow_up=Subquery(latest.values("happened_on")[:1]),
+        )
+
+    def made_by(self, date=None):
+        """Commitments whose statement had been made by `date` (all of them for None)."""
+        return self if date is None else self.filter(statement__date__lte=date)
+
+    def matching(self, *, theme=None, status="", statement=None, article=None, q="", as_of=None):
+        """The public list's filters. `status` applies to the state given by as_of()."""
+        qs = self
+        if theme is not None:
+            qs = qs.filter(theme=theme)
+        if statement is not None:
+            qs = qs.filter(statement=statement)
+        if article is not None:
+            qs = qs.filter(articles=article)
+        if status:
+            qs = qs.filter(**{self._state("status"): status})
+        if q:
+            # Public notes only, and only those written by the date shown.
+            notes = FollowUp.objects.filter(commitment=OuterRef("pk"), public_note__icontains=q)
+            if as_of is not None:
+                notes = notes.filter(happened_on__lte=as_of)
+            qs = qs.filter(Q(title__icontains=q) | Q(quote__icontains=q) | Exists(notes))
+        return qs
+
+    def _state(self, field):
+        """The as_of() annotation for `field` when there is one, else the stored field."""
+        name = f"at_{field}"
+        return name if name in self.query.annotations else field
+
     def for_list(self):
-        return self.select_related("theme", "statement").order_by("reference")
+        return (
+            self.select_related("theme", "statement").defer("statement__text").order_by("reference")
+        )
 
     def overdue(self, today=None):
         return self.filter(next_review__lt=today or timezone.localdate())
@@ -167,30 +251,26 @@ class CommitmentQuerySet(models.QuerySet):
 
         The same method serves the whole tracker, a theme or a statement.
         """
-        totals = self.aggregate(
-            weighted=Sum(F("weight") * F("progress"), filter=Q(progress__isnull=False)),
-            weights=Sum("weight", filter=Q(progress__isnull=False)),
-            assessed=Count("pk", filter=Q(progress__isnull=False)),
-            unassessed=Count("pk", filter=Q(progress__isnull=True)),
-        )
-        return ProgressSummary.from_totals(totals)
+        return ProgressSummary.from_totals(self.aggregate(**self._progress_aggregates()))
+
+    def _progress_aggregates(self):
+        progress = self._state("progress")
+        assessed = Q(**{f"{progress}__isnull": False})
+        return {
+            "weighted": Sum(F("weight") * F(progress), filter=assessed),
+            "weights": Sum("weight", filter=assessed),
+            "assessed": Count("pk", filter=assessed),
+            "unassessed": Count("pk", filter=~assessed),
+        }
 
     def progress_by_theme(self):
         """One ProgressSummary per theme, in two aggregate queries whatever the data size."""
-        rows = (
-            self.values("theme")
-            .annotate(
-                weighted=Sum(F("weight") * F("progress"), filter=Q(progress__isnull=False)),
-                weights=Sum("weight", filter=Q(progress__isnull=False)),
-                assessed=Count("pk", filter=Q(progress__isnull=False)),
-                unassessed=Count("pk", filter=Q(progress__isnull=True)),
-            )
-            .order_by()
-        )
-        by_status = self.values("theme", "status").annotate(n=Count("pk")).order_by()
+        rows = self.values("theme").annotate(**self._progress_aggregates()).order_by()
+        status = self._state("status")
+        by_status = self.values("theme", status).annotate(n=Count("pk")).order_by()
         counts: dict[int, dict[str, int]] = {}
         for row in by_status:
-            counts.setdefault(row["theme"], {})[row["status"]] = row["n"]
+            counts.setdefault(row["theme"], {})[row[status]] = row["n"]
         return {
             row["theme"]: ProgressSummary.from_totals(row, counts.get(row["theme"], {}))
             for row in rows
@@ -307,6 +387,15 @@ class Commitment(models.Model):
     @property
     def status_info(self):
         return STATUS_INFO[Status(self.status)]
+
+    @property
+    def state_status(self):
+        """The status shown: as at a past date when the queryset used as_of(date)."""
+        return Status(getattr(self, "at_status", self.status))
+
+    @property
+    def state_info(self):
+        return STATUS_INFO[self.state_status]
 
     @property
     def allowed_statuses(self):
