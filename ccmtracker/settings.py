@@ -64,6 +64,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language from the URL prefix (public pages) or Accept-Language (staff); sets no cookie.
     "django.middleware.locale.LocaleMiddleware",
+    # Anonymous public pages from the shared cache (commitments/cache.py); after the language
+    # is known, before the middleware a cached page does not need.
+    "commitments.cache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -201,6 +204,11 @@ else:
             "LOCATION": os.environ.get("CACHE_DIR", BASE_DIR / "var" / "cache"),
         }
     }
+
+# Anonymous public pages are kept in that cache for this many seconds (0: not cached) and
+# outdated at once whenever public data changes (commitments/cache.py).
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
+PAGE_CACHE_ALIAS = "default"
 
 # --- Security headers and cookies ------------------------------------------------------------
 # Production is served over HTTPS only. gunicorn trusts X-Forwarded-Proto from the addresses

@@ -6,11 +6,13 @@ and are in English whatever the language of the page that links to them.
 """
 
 import csv
+from itertools import batched
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.utils import timezone, translation
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import condition, require_GET
 
+from .cache import public_etag, public_page
 from .models import STATUS_INFO, FollowUp, Status
 from .views import public_selection
 
@@ -128,21 +130,42 @@ def _csv_cell(value):
     return neutralise(value)
 
 
+class _Echo:
+    """A file for csv.writer that hands each written line back instead of keeping it."""
+
+    def write(self, value):
+        return value
+
+
+# Rows per chunk sent to the client: few enough system calls, little memory.
+CSV_CHUNK_ROWS = 500
+
+
+def _csv_chunks(fields, records):
+    """The CSV a chunk at a time, so a large export never sits whole in memory."""
+    writer = csv.writer(_Echo())
+    # The BOM makes spreadsheet programs read the file as UTF-8.
+    yield "\ufeff" + writer.writerow(fields)
+    with translation.override("en"):  # streamed after the view returns: keep English here
+        for chunk in batched(records, CSV_CHUNK_ROWS):
+            yield "".join(
+                writer.writerow([_csv_cell(record[field]) for field in fields]) for record in chunk
+            )
+
+
 def _respond(fmt, name, fields, records, meta):
     stamp = (meta["as_of"] or timezone.localdate().isoformat()).replace("-", "")
     filename = f"ccmtracker-{name}-{stamp}.{fmt}"
     if fmt == "json":
-        response = JsonResponse(
-            {**meta, name.replace("-", "_"): list(records)},
-            json_dumps_params={"ensure_ascii": False, "indent": 1},
-        )
+        with translation.override("en"):
+            response = JsonResponse(
+                {**meta, name.replace("-", "_"): list(records)},
+                json_dumps_params={"ensure_ascii": False, "indent": 1},
+            )
     else:
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response.write("\ufeff")  # so spreadsheet programs read the file as UTF-8
-        writer = csv.writer(response)
-        writer.writerow(fields)
-        for record in records:
-            writer.writerow([_csv_cell(record[field]) for field in fields])
+        response = StreamingHttpResponse(
+            _csv_chunks(fields, records), content_type="text/csv; charset=utf-8"
+        )
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
     return response
@@ -162,20 +185,25 @@ def _meta(schema, form, as_of):
     }
 
 
+# Exports answer conditional requests: the ETag changes whenever any public data does, so a
+# client that polls gets 304 Not Modified, before any query, until something changes.
 @require_GET
+@public_page
+@condition(etag_func=public_etag)
 def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
     form, as_of, _all, matching = public_selection(request)
     if not form.is_valid():
         return _bad_request(form)
-    commitments = matching.for_list().prefetch_related("articles")
-    with translation.override("en"):
-        records = list(commitment_records(request, commitments, as_of))
+    commitments = matching.for_list().prefetch_related("articles").iterator(chunk_size=500)
+    records = commitment_records(request, commitments, as_of)
     return _respond(
         fmt, "commitments", COMMITMENT_FIELDS, records, _meta("commitments", form, as_of)
     )
 
 
 @require_GET
+@public_page
+@condition(etag_func=public_etag)
 def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:
     form, as_of, _all, matching = public_selection(request)
     if not form.is_valid():
@@ -188,8 +216,8 @@ def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:
     )
     if as_of is not None:
         follow_ups = follow_ups.filter(happened_on__lte=as_of)
-    with translation.override("en"):
-        records = list(follow_up_records(request, follow_ups))
+    # iterator(): rows come from the database a chunk at a time while the CSV streams.
+    records = follow_up_records(request, follow_ups.iterator(chunk_size=2000))
     return _respond(fmt, "follow-ups", FOLLOW_UP_FIELDS, records, _meta("follow-ups", form, as_of))
 
 

@@ -68,7 +68,7 @@ class PublicFilterForm(forms.Form):
     )
     statement = forms.ModelChoiceField(
         label=_("Statement"),
-        queryset=Statement.objects.all(),
+        queryset=Statement.objects.defer("text"),
         to_field_name="slug",
         required=False,
         empty_label=_("All statements"),

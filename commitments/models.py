@@ -25,6 +25,8 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from .cache import public_data_changed
+
 logger = logging.getLogger(__name__)
 
 
@@ -84,7 +86,23 @@ STATUSES_BY_KIND = {
 }
 
 
-class Theme(models.Model):
+class PublicData(models.Model):
+    """Saving or deleting a row outdates every cached public page (commitments/cache.py)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        public_data_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        public_data_changed()
+        return result
+
+
+class Theme(PublicData):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
@@ -99,7 +117,7 @@ class Theme(models.Model):
         return self.name
 
 
-class Article(models.Model):
+class Article(PublicData):
     number = models.PositiveSmallIntegerField(unique=True)
     title = models.CharField(max_length=200)
 
@@ -110,7 +128,7 @@ class Article(models.Model):
         return f"Art. {self.number} — {self.title}"
 
 
-class Statement(models.Model):
+class Statement(PublicData):
     title = models.CharField(max_length=300)
     slug = models.SlugField(
         max_length=120, unique=True, help_text="Used in the statement's public address."
@@ -182,6 +200,17 @@ def effective_progress_expression():
 
 
 class CommitmentQuerySet(models.QuerySet):
+    # Bulk changes (admin actions) outdate the cached public pages like single saves do.
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        public_data_changed()
+        return rows
+
+    def delete(self):
+        result = super().delete()
+        public_data_changed()
+        return result
+
     def published(self):
         return self.filter(published=True)
 
@@ -299,7 +328,7 @@ class ProgressSummary:
         return [(status, self.status_counts.get(status.value, 0)) for status in Status]
 
 
-class Commitment(models.Model):
+class Commitment(PublicData):
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="commitments")
     theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="commitments")
     reference = models.SlugField(
@@ -518,6 +547,7 @@ class FollowUp(models.Model):
         if not self._state.adding:
             raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
         super().save(*args, **kwargs)
+        public_data_changed()
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))

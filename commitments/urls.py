@@ -1,14 +1,24 @@
 from django.urls import path, re_path
+from django.views.decorators.http import condition
 
 from . import exports, feeds, views
+from .cache import public_etag, public_page
+
+
+def _feed(feed):
+    """A feed, cached like the public pages and answering conditional requests."""
+    return public_page(condition(etag_func=public_etag)(feed))
+
 
 # Public pages: ccmtracker/urls.py mounts these inside i18n_patterns (/fr/…, /es/…).
 public_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("commitments/<slug:reference>/", views.commitment_detail, name="commitment_detail"),
-    path("commitments/<slug:reference>/feed/", feeds.CommitmentFeed(), name="feed_commitment"),
+    path(
+        "commitments/<slug:reference>/feed/", _feed(feeds.CommitmentFeed()), name="feed_commitment"
+    ),
     path("statements/<slug:slug>/", views.statement_detail, name="statement_detail"),
-    path("feed/", feeds.UpdatesFeed(), name="feed_updates"),
+    path("feed/", _feed(feeds.UpdatesFeed()), name="feed_updates"),
 ]
 
 # Language-neutral: data at stable addresses, and the staff side.

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.db.models import Min
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +19,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
+from .cache import public_page
 from .charts import progress_chart, progress_history
 from .forms import FollowUpForm, PublicFilterForm
 from .meetings import meetings_between
@@ -26,6 +28,15 @@ from .models import STATUS_INFO, Commitment, Statement, Status, Theme
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+# Long lists come a page at a time; their totals come from COUNT queries, not Python.
+COMMITMENTS_PER_PAGE = 50
+FOLLOW_UPS_PER_PAGE = 50
+
+
+def _page(request, queryset, per_page):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def staff_required(view):
@@ -78,14 +89,16 @@ def _query_string(request, form, exclude=()):
 
 
 @require_GET
+@public_page
 @vary_on_headers("HX-Request")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     form, as_of, commitments, matching = public_selection(request)
-    listed = list(matching.for_list())
+    page = _page(request, matching.for_list(), COMMITMENTS_PER_PAGE)
     context = {
         "form": form,
         "as_of": as_of,
-        "commitments": listed,
+        "commitments": page.object_list,
+        "page": page,
         "filtered": form.has_list_filters(),
         "matching_summary": matching.progress_summary() if form.has_list_filters() else None,
         "query": _query_string(request, form),
@@ -123,6 +136,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     form = PublicFilterForm(request.GET)
     as_of, _filters = form.selection()
@@ -130,13 +144,16 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     follow_ups = commitment.follow_ups.timeline().defer("internal_note")
     if as_of is not None:
         follow_ups = follow_ups.filter(happened_on__lte=as_of)
+    page = _page(request, follow_ups, FOLLOW_UPS_PER_PAGE)
     first = commitment.statement.date
     return render(
         request,
         "commitments/commitment_detail.html",
         {
             "commitment": commitment,
-            "follow_ups": follow_ups,
+            "follow_ups": page.object_list,
+            "page": page,
+            "page_query": _query_string(request, form),
             "form": form,
             "as_of": as_of,
             "meetings": meetings_between(first, timezone.localdate()),
@@ -147,6 +164,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
 
 
 @require_GET
+@public_page
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     statement = get_object_or_404(Statement, slug=slug)
     commitments = list(statement.commitments.published().select_related("theme"))
