@@ -13,6 +13,7 @@ sets a cookie, is private or varies on anything but language and htmx is never s
 """
 
 import hashlib
+import re
 import time
 from functools import wraps
 
@@ -24,9 +25,16 @@ from django.utils.cache import get_conditional_response
 from django.utils.translation import get_language
 
 GENERATION_KEY = "public:generation"
-# A stored page may vary on these request headers: the language is part of the key and the
-# htmx headers are too; a Cookie vary is safe because cookie-bearing visitors skip the cache.
-SAFE_VARY = {"accept-language", "cookie", "hx-request", "hx-history-restore-request"}
+# A stored page may vary on these request headers: the language, gzip and the htmx headers
+# are part of the key; a Cookie vary is safe because cookie-bearing visitors skip the cache.
+SAFE_VARY = {
+    "accept-encoding",
+    "accept-language",
+    "cookie",
+    "hx-request",
+    "hx-history-restore-request",
+}
+ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # Cookies that change nothing on a public page; any other cookie means "not anonymous".
 HARMLESS_COOKIES = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
 
@@ -95,6 +103,8 @@ def _key(request) -> str:
             get_language() or "",
             request.headers.get("HX-Request", ""),
             request.headers.get("HX-History-Restore-Request", ""),
+            # Pages are stored as sent: compressed for clients that take gzip, or plain.
+            "gzip" if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")) else "",
             # Some pages say what is overdue today: a new day is a new page.
             timezone.localdate().isoformat(),
             request.build_absolute_uri(),

@@ -540,7 +540,13 @@ class FollowUp(models.Model):
                 name="commitments_followup_progress_range",
             ),
         ]
-        indexes = [models.Index(fields=["commitment", "-happened_on"])]
+        indexes = [
+            models.Index(fields=["commitment", "-happened_on"]),
+            # The feed's "latest follow-ups" reads this index instead of sorting them all.
+            models.Index(
+                fields=["-happened_on", "-recorded_at", "-id"], name="commitments_followup_latest"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.commitment.reference} · {self.get_status_display()} · {self.happened_on}"

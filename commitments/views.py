@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_GET, require_POST
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
@@ -90,6 +91,7 @@ def _query_string(request, form, exclude=()):
 
 @require_GET
 @public_page
+@gzip_page  # public pages hold no secret, so compression gives BREACH nothing
 @vary_on_headers("HX-Request")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     form, as_of, commitments, matching = public_selection(request)
@@ -137,6 +139,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 
 @require_GET
 @public_page
+@gzip_page
 def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     form = PublicFilterForm(request.GET)
     as_of, _filters = form.selection()
@@ -165,6 +168,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
 
 @require_GET
 @public_page
+@gzip_page
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     statement = get_object_or_404(Statement, slug=slug)
     commitments = list(statement.commitments.published().select_related("theme"))

@@ -1,5 +1,6 @@
 """The shared page cache: what it stores, for whom, and that a change shows at once."""
 
+import gzip
 import os
 import socket
 import subprocess
@@ -118,6 +119,15 @@ def test_htmx_fragment_and_full_page_are_cached_apart(client, seeded):
     assert "<html" in client.get("/").content.decode()
     assert "<html" not in client.get("/", headers={"HX-Request": "true"}).content.decode()
     assert "HX-Request" in full["Vary"]
+
+
+def test_compressed_and_plain_pages_are_cached_apart(client, seeded):
+    plain = client.get("/")
+    compressed = client.get("/", headers={"Accept-Encoding": "gzip"})
+    assert compressed["Content-Encoding"] == "gzip"
+    assert "Content-Encoding" not in client.get("/")
+    assert gzip.decompress(compressed.content) == plain.content
+    assert client.get("/", headers={"Accept-Encoding": "gzip"})["Content-Encoding"] == "gzip"
 
 
 def test_each_language_is_cached_apart(client, seeded):
