@@ -9,7 +9,7 @@ staff writers recording follow-ups over HTTP for 20 s while wrk loads the public
 SQLite and, when it answers on 127.0.0.1:5432, PostgreSQL. Prints the tables and writes
 docs/benchmarks.md. Absolute figures depend on the machine; compare the ratios to the floor.
 
-Environment: BENCH_SECONDS (per wrk run, default 5), BENCH_PORT (default 8401),
+Environment: BENCH_SECONDS (per wrk run, default 4), BENCH_PORT (default 8401),
 BENCH_WORKERS (gunicorn workers, default 3), BENCH_PG_URL (default
 postgres://postgres@127.0.0.1:5432/ccm_perf_bench), BENCH_WRITE_SECONDS (default 20).
 """
@@ -36,7 +36,7 @@ PY = sys.executable
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 HOST = "127.0.0.1"
 PORT = int(os.environ.get("BENCH_PORT", "8401"))
-SECONDS = int(os.environ.get("BENCH_SECONDS", "5"))
+SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 WRITE_SECONDS = int(os.environ.get("BENCH_WRITE_SECONDS", "20"))
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ccm_perf_bench")
@@ -273,43 +273,61 @@ def ensure_wrk():
 
 
 def pages(scale):
+    """(label, path, special, connections, seconds): slow pages get fewer, longer runs."""
     statement = 3 if scale >= 1 else 1
+    slow = max(SECONDS, 6)
     return [
-        ("floor (/healthz)", "/healthz", False),
-        ("dashboard /", "/", False),
-        ("dashboard, filtered", "/?theme=regional&status=in_progress", False),
-        ("dashboard ?as_of=", "/?as_of=2018-06-30", False),
-        ("commitment page", f"/commitments/B{statement:02d}-010/", False),
-        ("statement page", f"/statements/bench-{statement:02d}/", False),
-        ("CSV export (all follow-ups)", "/data/follow-ups.csv", False),
-        ("CSV export, If-None-Match → 304", "/data/follow-ups.csv", "etag"),
-        ("Atom feed", "/feed/", False),
-        ("/staff/ (logged in)", "/staff/", "staff"),
+        ("dashboard /", "/", None, 8, SECONDS),
+        ("dashboard, filtered", "/?theme=regional&status=in_progress", None, 8, SECONDS),
+        ("dashboard ?as_of=", "/?as_of=2018-06-30", None, 8, SECONDS),
+        ("commitment page", f"/commitments/B{statement:02d}-010/", None, 8, SECONDS),
+        ("statement page", f"/statements/bench-{statement:02d}/", None, 8, SECONDS),
+        ("Atom feed", "/feed/", None, 8, SECONDS),
+        ("CSV export (all follow-ups)", "/data/follow-ups.csv", None, 2, slow),
+        ("CSV export, If-None-Match → 304", "/data/follow-ups.csv", "etag", 8, SECONDS),
+        ("/staff/ (logged in)", "/staff/", "staff", 2, slow),
     ]
 
 
+FLOOR = ("floor (/healthz)", "/healthz")
+
+
 def measure_pages(env, scale, cached):
+    """Every page on one server, with the floor measured at the start, middle and end of the
+    same run (its mean is the floor: on a shared machine one floor run can be unlucky)."""
     server = Server(env)
+    mode = "cached" if cached else "uncached"
     try:
         staff = cookie_header(login(f"{BENCH_STAFF}-0"))
-        rows = []
-        for label, path, special in pages(scale):
+        floors, rows = [], []
+        todo = pages(scale)
+        for index, (label, path, special, connections, seconds) in enumerate(todo):
+            if index in (0, len(todo) // 2):
+                floors.append(wrk(FLOOR[1], headers=[ACCEPT_GZIP]))
+                log(f"  {mode} {FLOOR[0]}: {floors[-1]}")
             headers = [ACCEPT_GZIP]  # as every browser sends
             if special == "staff":
                 headers += [f"Cookie: {staff}"]
             elif special == "etag":
-                status, response_headers, _ = get(path)
-                headers += [f"If-None-Match: {response_headers['ETag']}"]
-                if get(path, {"If-None-Match": response_headers["ETag"]})[0] != 304:
+                etag = get(path)[1]["ETag"]
+                headers += [f"If-None-Match: {etag}"]
+                if get(path, {"If-None-Match": etag})[0] != 304:
                     raise RuntimeError("the CSV export did not answer 304 to its own ETag")
             else:
-                status = get(path)[0]  # warm the cache (and check the page answers)
+                # Warm the cache with the very request wrk sends (and check it answers).
+                status = get(path, dict(h.split(": ", 1) for h in headers))[0]
                 if status != 200:
                     raise RuntimeError(f"{path} answered {status}")
-            result = wrk(path, headers=headers)
-            log(f"  {'cached' if cached else 'uncached'} {label}: {result}")
+            result = wrk(path, seconds=seconds, connections=connections, headers=headers)
+            log(f"  {mode} {label}: {result}")
             rows.append((label, result))
-        return rows
+        floors.append(wrk(FLOOR[1], headers=[ACCEPT_GZIP]))
+        log(f"  {mode} {FLOOR[0]}: {floors[-1]}")
+        floor = {
+            key: sum(f[key] or 0 for f in floors) / len(floors) for key in ("rps", "p50", "p99")
+        }
+        floor["non_2xx"] = sum(f["non_2xx"] for f in floors)
+        return [(FLOOR[0], floor), *rows]
     finally:
         server.stop()
 
@@ -593,10 +611,11 @@ def render(sections, memory, writes, took):
         "",
         f"Measured {now} by `make bench` ({took / 60:.1f} min) on {os.cpu_count()} cores, "
         f"gunicorn with {WORKERS} sync workers, DEBUG off, SQLite (WAL), the page cache in a "
-        f"file cache shared by the workers; wrk -t2 -c8 for {SECONDS} s a page. The floor is "
-        "/healthz (a short text through the whole middleware stack) on the same server in the "
-        "same run; every request says `Accept-Encoding: gzip` as browsers do: "
-        "**compare the ratios**, absolute numbers depend on the machine and on what "
+        f"file cache shared by the workers; wrk -t2 -c8 for {SECONDS} s a page (the CSV export "
+        "and /staff/: 2 connections, longer runs). The floor is /healthz (a short text through "
+        "the whole middleware stack) on the same server in the same run, measured three times "
+        "(start, middle, end) and averaged; every request says `Accept-Encoding: gzip` as "
+        "browsers do: **compare the ratios**, absolute numbers depend on the machine and on what "
         'else runs on it. "Uncached" is the same server with PAGE_CACHE_SECONDS=0, i.e. what '
         "the first request after any change costs.",
         "",
