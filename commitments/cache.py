@@ -72,6 +72,22 @@ def public_data_changed():
     transaction.on_commit(_bump)
 
 
+def shared(name: str, compute):
+    """compute() once per generation of the public data, for every worker: a costly figure
+    that many pages show (the dashboard's progress history, the same in every language and
+    for every filter). Off when the page cache is off, so "uncached" stays honest."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return compute()
+    cache = _cache()
+    # The generation is read before the data, so a value is never filed under a newer one.
+    key = f"shared:{current_generation()}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
+    return value
+
+
 def public_etag(request, *args, **kwargs) -> str:
     """An ETag for a public URL: it changes whenever any public data does."""
     url = f"{get_language()}|{request.get_full_path()}".encode()

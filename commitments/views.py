@@ -20,7 +20,7 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
 
-from .cache import public_page
+from .cache import public_page, shared
 from .charts import progress_chart, progress_history
 from .forms import FollowUpForm, PublicFilterForm
 from .meetings import meetings_between
@@ -118,7 +118,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     until = as_of or today
     by_theme = commitments.progress_by_theme()
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
-    history = progress_history(commitments, until)
+    history = shared(
+        f"progress_history:{as_of}:{until}", lambda: progress_history(commitments, until)
+    )
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
     context.update(
         {

@@ -10,7 +10,9 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.db import connection
 from django.http import HttpResponse
+from django.test.utils import CaptureQueriesContext
 
 from commitments.cache import PublicPageCacheMiddleware, public_page
 from commitments.models import Commitment, Status
@@ -222,3 +224,20 @@ def test_many_commitments_make_more_pages_not_longer_ones(client, db):
     fragment = client.get("/?page=2", headers={"HX-Request": "true"}).content.decode()
     assert fragment.count('<tr id="row-') == 10
     assert "<html" not in fragment
+
+
+def test_dashboard_variants_share_one_progress_history_until_something_changes(
+    client, seeded, staff_user
+):
+    def history_queries(url):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return [q["sql"] for q in captured if 'FROM "commitments_followup"' in q["sql"]]
+
+    assert history_queries("/")
+    assert not history_queries("/fr/")
+    assert not history_queries("/?status=on_track")
+    Commitment.objects.get(reference="NOR-2012-01").record_follow_up(
+        status=Status.ON_TRACK, by=staff_user
+    )
+    assert history_queries("/?status=off_track")
