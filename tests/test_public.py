@@ -2,12 +2,13 @@ import datetime
 import re
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from commitments.models import Article, Commitment, Status, Theme
 
 from .conftest import CANARY
-from .factories import CommitmentFactory, UserFactory
+from .factories import CommitmentFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,9 +20,14 @@ def listed(html):
     return re.findall(r'<tr id="row-([A-Z0-9-]+)"', html)
 
 
+def author():
+    # One plain user: hashing a password per follow-up would make these tests slow.
+    return get_user_model().objects.get_or_create(username="author")[0]
+
+
 def record(reference, status, on, **kwargs):
     commitment = Commitment.objects.get(reference=reference)
-    kwargs.setdefault("by", UserFactory())
+    kwargs.setdefault("by", author())
     return commitment.record_follow_up(status=status, happened_on=on, **kwargs)
 
 
