@@ -139,8 +139,10 @@ class Statement(models.Model):
 
     def paragraphs(self, commitments):
         """The text as paragraphs of (text, commitment-or-None) runs, each quote marked."""
+        # Sorted by position only: two commitments may quote the same words.
         marks = sorted(
-            (self.text.find(c.quote), c) for c in commitments if self.text.find(c.quote) >= 0
+            ((self.text.find(c.quote), c) for c in commitments if self.text.find(c.quote) >= 0),
+            key=lambda mark: mark[0],
         )
         result, start = [], 0
         for para in self.text.split("\n\n"):

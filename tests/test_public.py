@@ -330,3 +330,9 @@ def test_article_filter_lists_every_seeded_article(client, seeded):
     html = client.get("/").content.decode()
     for article in Article.objects.all():
         assert f'<option value="{article.number}">' in html
+
+
+def test_statement_page_survives_two_commitments_quoting_the_same_words(client, db):
+    first = CommitmentFactory()
+    CommitmentFactory(statement=first.statement, quote=first.quote)
+    assert client.get(first.statement.get_absolute_url()).status_code == 200
