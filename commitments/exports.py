@@ -9,7 +9,7 @@ import csv
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone, translation
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from .models import STATUS_INFO, FollowUp, Status
 from .views import public_selection
@@ -162,7 +162,7 @@ def _meta(schema, form, as_of):
     }
 
 
-@require_GET
+@require_safe
 def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
     form, as_of, _all, matching = public_selection(request)
     if not form.is_valid():
@@ -175,7 +175,7 @@ def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:
     form, as_of, _all, matching = public_selection(request)
     if not form.is_valid():

@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
@@ -77,7 +77,7 @@ def _query_string(request, form, exclude=()):
     return urlencode(params)
 
 
-@require_GET
+@require_safe
 @vary_on_headers("HX-Request")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     form, as_of, commitments, matching = public_selection(request)
@@ -122,7 +122,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/dashboard.html", context)
 
 
-@require_GET
+@require_safe
 def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     form = PublicFilterForm(request.GET)
     as_of, _filters = form.selection()
@@ -146,7 +146,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     statement = get_object_or_404(Statement, slug=slug)
     commitments = list(statement.commitments.published().select_related("theme"))

@@ -336,3 +336,26 @@ def test_statement_page_survives_two_commitments_quoting_the_same_words(client, 
     first = CommitmentFactory()
     CommitmentFactory(statement=first.statement, quote=first.quote)
     assert client.get(first.statement.get_absolute_url()).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["/", "/fr/commitments/NOR-2012-01/", STATEMENT_URL, "/feed/", "/data/commitments.csv"],
+)
+def test_public_pages_answer_head_requests(client, seeded, url):
+    response = client.head(url)
+    assert response.status_code == 200
+    assert response.content == b""
+
+
+def test_public_pages_refuse_post(client, seeded):
+    for url in ["/", "/commitments/NOR-2012-01/", STATEMENT_URL]:
+        assert client.post(url).status_code == 405, url
+
+
+def test_only_the_dashboard_loads_htmx(client, seeded):
+    assert "htmx-2.min.js" in client.get("/").content.decode()
+    for url in ["/commitments/NOR-2012-01/", STATEMENT_URL]:
+        html = client.get(url).content.decode()
+        assert "<script" not in html, url
+        assert "hx-" not in html.replace('name="htmx-config"', ""), url
