@@ -142,3 +142,17 @@ def test_every_template_string_is_in_the_catalogue():
             found += 1
             assert msgid in msgids, (template.name, msgid)
     assert found > 50
+
+
+def test_french_plural_treats_zero_as_singular(client, seeded):
+    html = client.get("/fr/", {"q": "no such words"}).content.decode()
+    assert "0 engagement correspond à ces filtres." in html
+
+
+def test_seed_theme_names_and_article_titles_are_translated(client, seeded):
+    french = client.get("/fr/commitments/NOR-2012-03/").content.decode()
+    assert "Défense de la norme" in french
+    assert "Art. 8 — Facilitation et clarification concernant le respect des dispositions" in french
+    spanish = client.get("/es/").content.decode()
+    assert "<h3>Defensa de la norma</h3>" in spanish
+    assert ">Estados afectados y con existencias</option>" in spanish
