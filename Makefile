@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHROMIUM_PATH ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint format browser bench clean
+.PHONY: install run test lint format browser bench clean messages
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "ccmtracker needs Python 3.12 or newer; found " + sys.version.split()[0] + ". With pyenv: pyenv install 3.13")'
@@ -53,3 +53,8 @@ browser:
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+## Refresh the French and Spanish catalogues after changing a marked string, then compile them.
+messages: install
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l fr -l es --ignore=.venv --ignore=node_modules --ignore=tests --no-obsolete
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules

@@ -7,6 +7,8 @@ last point of the history always equals the dashboard's figure for the same date
 import datetime
 from dataclasses import dataclass, field
 
+from django.utils.translation import gettext
+
 from .models import STATUS_INFO, FollowUp, Status
 
 
@@ -168,7 +170,7 @@ def progress_chart(history, themes, until):
         colour, dash = SERIES_STYLES[index % len(SERIES_STYLES)]
         series.append(
             Series(
-                theme.name,
+                gettext(theme.name),
                 _path(extended, lambda p, pk=theme.pk: p.by_theme.get(pk), x, y),
                 colour,
                 dash,

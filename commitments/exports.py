@@ -11,7 +11,7 @@ from itertools import batched
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.views.decorators.http import condition, require_GET
+from django.views.decorators.http import condition, require_safe
 
 from .cache import public_etag, public_page
 from .models import STATUS_INFO, FollowUp, Status
@@ -207,7 +207,7 @@ def _meta(schema, form, as_of):
 
 # Exports answer conditional requests: the ETag changes whenever any public data does, so a
 # client that polls gets 304 Not Modified, before any query, until something changes.
-@require_GET
+@require_safe
 @public_page
 @condition(etag_func=public_etag)
 def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -221,7 +221,7 @@ def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @public_page
 @condition(etag_func=public_etag)
 def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:

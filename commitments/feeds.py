@@ -67,7 +67,9 @@ class UpdatesFeed(Feed):
     def item_description(self, item):
         parts = [item.public_note or str(Status(item.status).label)]
         if item.evidence_url:
-            parts.append(f"{_('Evidence')}: {item.evidence_label or item.evidence_url}")
+            parts.append(
+                _("Evidence: %(link)s") % {"link": item.evidence_label or item.evidence_url}
+            )
         return "\n\n".join(parts)
 
     def item_link(self, item):

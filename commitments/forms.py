@@ -1,5 +1,6 @@
 from django import forms
 from django.utils import timezone
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .models import Article, FollowUp, Statement, Status, Theme
@@ -92,12 +93,11 @@ class PublicFilterForm(forms.Form):
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
-        self.fields["article"].label_from_instance = lambda a: (
+        # The seed's theme names and article titles are in the catalogues (see seed.py).
+        self.fields["theme"].label_from_instance = lambda theme: gettext(theme.name)
+        self.fields["article"].label_from_instance = lambda article: (
             _("Art. %(number)s — %(title)s")
-            % {
-                "number": a.number,
-                "title": a.title,
-            }
+            % {"number": article.number, "title": gettext(article.title)}
         )
 
     def clean_as_of(self):

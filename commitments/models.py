@@ -160,7 +160,7 @@ class Statement(PublicData):
 
     def paragraphs(self, commitments):
         """The text as paragraphs of (text, commitment-or-None) runs, each quote marked."""
-        # By position only: two commitments may quote the same words.
+        # Sorted by position only: two commitments may quote the same words.
         marks = sorted(
             ((self.text.find(c.quote), c) for c in commitments if self.text.find(c.quote) >= 0),
             key=lambda mark: mark[0],

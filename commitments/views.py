@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect
 from django_htmx.middleware import HtmxDetails
@@ -89,7 +89,7 @@ def _query_string(request, form, exclude=()):
     return urlencode(params)
 
 
-@require_GET
+@require_safe
 @public_page
 @gzip_page  # public pages hold no secret, so compression gives BREACH nothing
 @vary_on_headers("HX-Request")
@@ -139,7 +139,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/dashboard.html", context)
 
 
-@require_GET
+@require_safe
 @public_page
 @gzip_page
 def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
@@ -168,7 +168,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     )
 
 
-@require_GET
+@require_safe
 @public_page
 @gzip_page
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
