@@ -31,12 +31,12 @@ def record(reference, status, on, **kwargs):
 
 
 def read_csv(response):
-    text = response.content.decode("utf-8-sig")
+    text = response.getvalue().decode("utf-8-sig")
     return list(csv.DictReader(io.StringIO(text)))
 
 
 def csv_header(response):
-    return next(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    return next(csv.reader(io.StringIO(response.getvalue().decode("utf-8-sig"))))
 
 
 @pytest.fixture
@@ -135,7 +135,7 @@ def test_exports_never_hold_internal_notes_or_unpublished_commitments(client, hi
         "/data/follow-ups.csv",
         "/data/follow-ups.json",
     ]:
-        body = client.get(url).content.decode()
+        body = client.get(url).getvalue().decode()
         assert CANARY not in body, url
         assert "internal" not in body, url
         assert "Secret" not in body, url
