@@ -4,6 +4,7 @@ See the README's configuration table for every variable read here.
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,7 +34,8 @@ SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
 if not SECRET_KEY:
     # pytest sets PYTEST_VERSION; a test run and local debugging may use a throwaway key.
     if DEBUG or TESTING:
-        SECRET_KEY = "insecure-local-only-key-never-used-in-production"  # noqa: S105
+        # Only reachable with DEBUG on or under pytest; production must set its own key.
+        SECRET_KEY = "insecure-local-only-key-never-used-in-production"  # noqa: S105  # nosec B105
     else:
         raise ImproperlyConfigured(
             "DJANGO_SECRET_KEY is not set. Set it to a long random string in production "
@@ -70,6 +72,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "ccmtracker.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -127,6 +130,10 @@ else:
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+if TESTING:
+    # Hashing at full strength costs ~0.3 s a password; tests create hundreds of users.
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # noqa: S105
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -148,14 +155,10 @@ AXES_COOLOFF_TIME = timedelta(minutes=15)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
-# Behind N proxies that append to X-Forwarded-For, the client is the Nth address from the
-# right; with no proxy, REMOTE_ADDR. Never trust the header when no proxy sets it.
+# Behind a load balancer, DJANGO_TRUSTED_PROXY_COUNT says how many proxies of yours append to
+# X-Forwarded-For, so throttling counts the client's address and not the balancer's.
 TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
-AXES_IPWARE_PROXY_ORDER = "right-most"
-AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
-AXES_IPWARE_META_PRECEDENCE_ORDER = (
-    ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
-)
+AXES_CLIENT_IP_CALLABLE = "ccmtracker.http.client_ip"
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
@@ -204,6 +207,12 @@ else:
             "LOCATION": os.environ.get("CACHE_DIR", BASE_DIR / "var" / "cache"),
         }
     }
+    if TESTING and not os.environ.get("CACHE_DIR"):
+        # Its own folder per test run (tests/conftest.py empties it before each test); a
+        # CACHE_DIR given explicitly (processes a test starts, which must share it) wins.
+        CACHES["default"]["LOCATION"] = (
+            Path(tempfile.gettempdir()) / f"ccm-test-cache-{os.getpid()}"
+        )
 
 # Anonymous public pages are kept in that cache for this many seconds (0: not cached) and
 # outdated at once whenever public data changes (commitments/cache.py).
@@ -227,6 +236,9 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", d
 SESSION_COOKIE_HTTPONLY = True
 # htmx sends the token from the page (hx-headers on the staff <body>), never from the cookie.
 CSRF_COOKIE_HTTPONLY = True
+# The language cookie, should a language switcher set one, follows the same rules.
+LANGUAGE_COOKIE_SECURE = SESSION_COOKIE_SECURE
+LANGUAGE_COOKIE_HTTPONLY = True
 
 # Content-Security-Policy, strict: everything from 'self', nothing inline, no eval. No nonces:
 # public pages are cached, and a cached nonce is no nonce.
@@ -244,7 +256,8 @@ SECURE_CSP = {
 }
 
 # --- Logging ---------------------------------------------------------------------------------
-# One JSON object per line on stdout for a log collector (DJANGO_LOG_FORMAT=text for people).
+# One JSON object per line on stdout for a log collector; plain lines with DEBUG on
+# (DJANGO_LOG_FORMAT=json or text overrides).
 # Follow-ups are logged with who recorded them; notes, passwords and tokens never are.
 LOGGING = {
     "version": 1,
@@ -261,7 +274,7 @@ LOGGING = {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
-            "formatter": os.environ.get("DJANGO_LOG_FORMAT", "json"),
+            "formatter": os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json"),
         },
     },
     "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},

@@ -4,7 +4,7 @@ from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 
 def _plain(text: str, status: int = 200) -> HttpResponse:
@@ -12,14 +12,14 @@ def _plain(text: str, status: int = 200) -> HttpResponse:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> HttpResponse:
     """The process is up and answering; says nothing about the database."""
     return _plain("ok\n")
 
 
 @never_cache
-@require_GET
+@require_safe
 def readyz(request: HttpRequest) -> HttpResponse:
     """Ready for traffic: the database answers and every migration is applied."""
     try:
