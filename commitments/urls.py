@@ -1,14 +1,15 @@
 from django.urls import path, re_path
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import condition
+from django.views.decorators.http import condition, require_safe
 
 from . import exports, feeds, views
 from .cache import public_etag, public_page
 
 
 def _feed(feed):
-    """A feed, cached and compressed like the public pages, answering conditional requests."""
-    return public_page(gzip_page(condition(etag_func=public_etag)(feed)))
+    """A feed, like the public pages: GET and HEAD only, cached, compressed, and answering
+    conditional requests."""
+    return require_safe(public_page(gzip_page(condition(etag_func=public_etag)(feed))))
 
 
 # Public pages: ccmtracker/urls.py mounts these inside i18n_patterns (/fr/…, /es/…).
