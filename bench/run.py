@@ -360,6 +360,7 @@ def measure_csv_memory(env):
 
         sampler = threading.Thread(target=sample)
         sampler.start()
+        started = time.monotonic()
         connection = http.client.HTTPConnection(HOST, PORT, timeout=120)
         connection.request("GET", "/data/follow-ups.csv")
         response = connection.getresponse()
@@ -369,9 +370,11 @@ def measure_csv_memory(env):
             size += len(chunk)
             lines += chunk.count(b"\n")
         connection.close()
+        took = time.monotonic() - started
         done.set()
         sampler.join()
         return {
+            "seconds": took,
             "idle_mb": idle / 1024,
             "peak_mb": peak / 1024,
             "delta_mb": (peak - idle) / 1024,
@@ -610,7 +613,8 @@ def render(sections, memory, writes, took):
         "# Benchmarks",
         "",
         f"Measured {now} by `make bench` ({took / 60:.1f} min) on {os.cpu_count()} cores, "
-        f"gunicorn with {WORKERS} sync workers, DEBUG off, SQLite (WAL), the page cache in a "
+        f"gunicorn with the production gunicorn.conf.py (JSON access log) and {WORKERS} sync "
+        "workers, DEBUG off, SQLite (WAL), the page cache in a "
         f"file cache shared by the workers; wrk -t2 -c8 for {SECONDS} s a page (the CSV export "
         "and /staff/: 2 connections, longer runs). The floor is /healthz (a short text through "
         "the whole middleware stack) on the same server in the same run, measured three times "
@@ -642,7 +646,8 @@ def render(sections, memory, writes, took):
         "## Streaming CSV: worker memory",
         "",
         f"One gunicorn worker streaming /data/follow-ups.csv ({memory['csv_rows']:,} rows, "
-        f"{memory['csv_mb']:.1f} MB, streamed: {memory['streamed']}): idle RSS "
+        f"{memory['csv_mb']:.1f} MB in {memory['seconds']:.1f} s, streamed: {memory['streamed']}): "
+        "idle RSS "
         f"{memory['idle_mb']:.1f} MB, peak {memory['peak_mb']:.1f} MB, "
         f"**{memory['delta_mb']:.1f} MB above idle** (target < 100 MB).",
         "",
