@@ -1,4 +1,5 @@
 from django.urls import path, re_path
+from django.views.decorators.http import require_safe
 
 from . import exports, feeds, views
 
@@ -6,9 +7,13 @@ from . import exports, feeds, views
 public_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("commitments/<slug:reference>/", views.commitment_detail, name="commitment_detail"),
-    path("commitments/<slug:reference>/feed/", feeds.CommitmentFeed(), name="feed_commitment"),
+    path(
+        "commitments/<slug:reference>/feed/",
+        require_safe(feeds.CommitmentFeed()),
+        name="feed_commitment",
+    ),
     path("statements/<slug:slug>/", views.statement_detail, name="statement_detail"),
-    path("feed/", feeds.UpdatesFeed(), name="feed_updates"),
+    path("feed/", require_safe(feeds.UpdatesFeed()), name="feed_updates"),
 ]
 
 # Language-neutral: data at stable addresses, and the staff side.

@@ -349,8 +349,9 @@ def test_public_pages_answer_head_requests(client, seeded, url):
 
 
 def test_public_pages_refuse_post(client, seeded):
-    for url in ["/", "/commitments/NOR-2012-01/", STATEMENT_URL]:
+    for url in ["/", "/commitments/NOR-2012-01/", STATEMENT_URL, "/feed/", "/fr/feed/"]:
         assert client.post(url).status_code == 405, url
+    assert client.post("/commitments/NOR-2012-01/feed/").status_code == 405
 
 
 def test_only_the_dashboard_loads_htmx(client, seeded):
