@@ -360,3 +360,10 @@ def test_only_the_dashboard_loads_htmx(client, seeded):
         html = client.get(url).content.decode()
         assert "<script" not in html, url
         assert "hx-" not in html.replace('name="htmx-config"', ""), url
+
+
+def test_date_form_keeps_the_list_filters_without_javascript(client, seeded):
+    html = client.get("/", {"theme": "norm", "q": "use"}).content.decode()
+    form = re.search(r'<form method="get" action="/" class="as-of-form">.*?</form>', html, re.S)
+    assert '<input type="hidden" name="theme" value="norm">' in form.group(0)
+    assert '<input type="hidden" name="q" value="use">' in form.group(0)
