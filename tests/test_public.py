@@ -119,6 +119,16 @@ def test_htmx_filter_request_gets_the_list_fragment_only(client, seeded):
     assert "HX-Request" in response.headers["Vary"]
 
 
+def test_htmx_filter_pushes_a_clean_shareable_address(client, seeded):
+    response = client.get(
+        "/fr/",
+        {"q": "", "theme": "norm", "status": "", "article": "8", "as_of": "2013-01-01"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.headers["HX-Push-Url"] == "/fr/?theme=norm&article=8&as_of=2013-01-01"
+    assert client.get(response.headers["HX-Push-Url"]).status_code == 200
+
+
 def test_plain_filter_request_gets_the_whole_page(client, seeded):
     response = client.get("/", {"theme": "promotion"})
     html = response.content.decode()
