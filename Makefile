@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHROMIUM_PATH ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run test lint format browser clean messages
+.PHONY: install run serve test lint format browser clean messages
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "ccmtracker needs Python 3.12 or newer; found " + sys.version.split()[0] + ". With pyenv: pyenv install 3.13")'
@@ -23,6 +23,15 @@ run: install
 	DJANGO_DEBUG=1 $(PY) manage.py create_local_staff
 	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
 
+## The production configuration on one machine: DEBUG off, gunicorn (workers: see
+## gunicorn.conf.py), static files by whitenoise. Needs DJANGO_SECRET_KEY and
+## DJANGO_ALLOWED_HOSTS, and a TLS proxy in front (README, "Production").
+serve: install
+	$(PY) manage.py check --deploy --fail-level WARNING
+	$(PY) manage.py migrate --no-input
+	$(PY) manage.py collectstatic --no-input -v 0
+	$(VENV)/bin/gunicorn ccmtracker.wsgi
+
 ## Run the whole suite, browser tests included (installs Debian's Chromium if missing).
 test: install browser
 	$(PY) -m pytest
@@ -30,6 +39,7 @@ test: install browser
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/bandit -q -c pyproject.toml -r ccmtracker commitments gunicorn.conf.py
 
 format: install
 	$(VENV)/bin/ruff check --fix .

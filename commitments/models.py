@@ -1,4 +1,5 @@
 import datetime
+import logging
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -23,6 +24,8 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+logger = logging.getLogger(__name__)
 
 
 class Status(models.TextChoices):
@@ -435,6 +438,7 @@ class Commitment(models.Model):
             follow_up.full_clean()
             follow_up.save()
             self.refresh_current_status()
+            transaction.on_commit(follow_up.log_recorded)
         return follow_up
 
     def refresh_current_status(self):
@@ -519,6 +523,21 @@ class FollowUp(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
+
+    def log_recorded(self):
+        """Who recorded what, for the audit trail in the logs; the notes stay out of logs."""
+        logger.info(
+            "follow-up recorded",
+            extra={
+                "event": "follow_up_recorded",
+                "follow_up_id": self.pk,
+                "commitment": self.commitment.reference,
+                "status": self.status,
+                "happened_on": self.happened_on.isoformat(),
+                "user_id": self.author_id,
+                "username": self.author.get_username(),
+            },
+        )
 
     @property
     def effective_progress(self):

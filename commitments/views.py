@@ -13,7 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST, require_safe
+from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
@@ -175,7 +175,7 @@ def _staff_rows(bound_form=None):
     return rows
 
 
-@require_GET
+@require_safe
 @staff_required
 def staff_home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/staff.html", {"rows": _staff_rows()})

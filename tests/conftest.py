@@ -30,6 +30,14 @@ def browser_type_launch_args(browser_type_launch_args):
     }
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Every test starts with an empty cache: a page cached by one test never leaks into another."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture
 def seeded(db):
     call_command("seed", stdout=open(os.devnull, "w"))  # noqa: SIM115
