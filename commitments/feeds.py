@@ -10,6 +10,7 @@ from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -65,12 +66,14 @@ class UpdatesFeed(Feed):
         }
 
     def item_description(self, item):
-        parts = [item.public_note or str(Status(item.status).label)]
+        """HTML (Atom's summary type="html"): the note is escaped, never markup of its own."""
+        html = linebreaks(item.public_note or str(Status(item.status).label), autoescape=True)
         if item.evidence_url:
-            parts.append(
-                _("Evidence: %(link)s") % {"link": item.evidence_label or item.evidence_url}
+            link = format_html(
+                '<a href="{}">{}</a>', item.evidence_url, item.evidence_label or item.evidence_url
             )
-        return "\n\n".join(parts)
+            html += "<p>" + escape(_("Evidence: %(link)s")) % {"link": link} + "</p>"
+        return html
 
     def item_link(self, item):
         return f"{item.commitment.get_absolute_url()}#follow-up-{item.pk}"

@@ -17,7 +17,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
-from django_htmx.http import HttpResponseClientRedirect
+from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
 
 from .cache import public_page, shared
@@ -109,10 +109,13 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     if request.htmx and not request.htmx.history_restore_request:
         # The list in place, and its count for screen readers out of band.
         context["htmx_update"] = True
-        return HttpResponse(
+        response = HttpResponse(
             render_to_string("commitments/dashboard.html#results", context, request)
             + render_to_string("commitments/dashboard.html#status", context, request)
         )
+        # The address to share: the valid filters only, without the form's empty fields.
+        query = context["query"]
+        return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
 
     today = timezone.localdate()
     until = as_of or today

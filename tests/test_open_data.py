@@ -195,14 +195,17 @@ def test_updates_feed_lists_public_follow_ups_newest_first(client, history):
     ]
     link = entries[0].find(f"{ATOM}link").get("href")
     assert link.startswith("http://testserver/commitments/NOR-2012-07/#follow-up-")
-    assert "Evidence: Press release" in entries[0].find(f"{ATOM}summary").text
+    assert entries[0].find(f"{ATOM}summary").text == (
+        '<p>Initiative funded</p><p>Evidence: <a href="https://example.org/funded">'
+        "Press release</a></p>"
+    )
 
 
 def test_commitment_feed_holds_only_that_commitment(client, history):
     feed = parse_feed(client.get("/commitments/NOR-2012-09/feed/"))
     entries = feed.findall(f"{ATOM}entry")
     assert len(entries) == 1
-    assert entries[0].find(f"{ATOM}summary").text == "Raised at the UNGA"
+    assert entries[0].find(f"{ATOM}summary").text == "<p>Raised at the UNGA</p>"
     assert feed.find(f"{ATOM}title").text == "NOR-2012-09: follow-ups"
 
 
@@ -227,3 +230,11 @@ def test_empty_feed_is_valid_atom(client, seeded):
     feed = parse_feed(client.get("/feed/"))
     assert feed.find(f"{ATOM}updated").text
     assert feed.findall(f"{ATOM}entry") == []
+
+
+def test_feed_summary_escapes_markup_in_notes(client, seeded):
+    record("NOR-2012-09", Status.ON_TRACK, D(2013, 1, 1), public_note="<script>x</script> & co")
+    summary = parse_feed(client.get("/feed/")).find(f"{ATOM}entry/{ATOM}summary")
+    assert summary.get("type") == "html"
+    # Parsed once (XML), the HTML still shows the note as text, never as markup.
+    assert summary.text == "<p>&lt;script&gt;x&lt;/script&gt; &amp; co</p>"

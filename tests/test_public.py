@@ -119,6 +119,16 @@ def test_htmx_filter_request_gets_the_list_fragment_only(client, seeded):
     assert "HX-Request" in response.headers["Vary"]
 
 
+def test_htmx_filter_pushes_a_clean_shareable_address(client, seeded):
+    response = client.get(
+        "/fr/",
+        {"q": "", "theme": "norm", "status": "", "article": "8", "as_of": "2013-01-01"},
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.headers["HX-Push-Url"] == "/fr/?theme=norm&article=8&as_of=2013-01-01"
+    assert client.get(response.headers["HX-Push-Url"]).status_code == 200
+
+
 def test_plain_filter_request_gets_the_whole_page(client, seeded):
     response = client.get("/", {"theme": "promotion"})
     html = response.content.decode()
@@ -349,8 +359,9 @@ def test_public_pages_answer_head_requests(client, seeded, url):
 
 
 def test_public_pages_refuse_post(client, seeded):
-    for url in ["/", "/commitments/NOR-2012-01/", STATEMENT_URL]:
+    for url in ["/", "/commitments/NOR-2012-01/", STATEMENT_URL, "/feed/", "/fr/feed/"]:
         assert client.post(url).status_code == 405, url
+    assert client.post("/commitments/NOR-2012-01/feed/").status_code == 405
 
 
 def test_only_the_dashboard_loads_htmx(client, seeded):
@@ -359,3 +370,10 @@ def test_only_the_dashboard_loads_htmx(client, seeded):
         html = client.get(url).content.decode()
         assert "<script" not in html, url
         assert "hx-" not in html.replace('name="htmx-config"', ""), url
+
+
+def test_date_form_keeps_the_list_filters_without_javascript(client, seeded):
+    html = client.get("/", {"theme": "norm", "q": "use"}).content.decode()
+    form = re.search(r'<form method="get" action="/" class="as-of-form">.*?</form>', html, re.S)
+    assert '<input type="hidden" name="theme" value="norm">' in form.group(0)
+    assert '<input type="hidden" name="q" value="use">' in form.group(0)

@@ -102,25 +102,19 @@ URL_TABLE = [
     # Probes for load balancers.
     Route("healthz", PROBE, public=True),
     Route("readyz", PROBE, public=True),
-    # Public pages.
-    # In every language: "<lang>/" is the i18n prefix (none for English).
+    # Public pages, once per language (English unprefixed, /fr/, /es/), and their Atom feeds.
     Route("<lang>/", PUBLIC, public=True),
     Route("<lang>/commitments/<slug:reference>/", PUBLIC, public=True),
-    Route("<lang>/statements/<slug:slug>/", PUBLIC, public=True),
     Route("<lang>/commitments/<slug:reference>/feed/", PUBLIC, public=True),
+    Route("<lang>/statements/<slug:slug>/", PUBLIC, public=True),
     Route("<lang>/feed/", PUBLIC, public=True),
-    # Open data (the CSV streams; getvalue() below reads either kind of answer).
+    # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
     Route(
-        r"^data/commitments\.(?P<fmt>csv|json)$",
+        r"\^data/(?P<name>commitments|follow-ups)\\\.\(\?P<fmt>csv\|json\)\$",
         PUBLIC,
+        regex=True,
+        url=lambda s, m: f"/data/{m['name']}.csv",
         public=True,
-        url=lambda s, m: "/data/commitments.csv",
-    ),
-    Route(
-        r"^data/follow-ups\.(?P<fmt>csv|json)$",
-        PUBLIC,
-        public=True,
-        url=lambda s, m: "/data/follow-ups.csv",
     ),
     # Staff pages.
     Route("staff/", STAFF_PAGE),
