@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHROMIUM_PATH ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run serve test lint format browser clean
+.PHONY: install run serve test lint format browser bench clean messages
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "ccmtracker needs Python 3.12 or newer; found " + sys.version.split()[0] + ". With pyenv: pyenv install 3.13")'
@@ -45,6 +45,14 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
+## Measure: a synthetic tracker served by gunicorn, driven by wrk; writes docs/benchmarks.md.
+## Its own databases (var/bench/, ccm_perf_bench in PostgreSQL), never the development one.
+bench: install
+	@command -v wrk >/dev/null || { echo "Installing Debian's wrk..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
+	$(PY) bench/run.py
+
 browser:
 	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
 	  echo "Installing Debian's chromium for the browser tests..."; \
@@ -55,3 +63,8 @@ browser:
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+
+## Refresh the French and Spanish catalogues after changing a marked string, then compile them.
+messages: install
+	DJANGO_DEBUG=1 $(PY) manage.py makemessages -l fr -l es --ignore=.venv --ignore=node_modules --ignore=tests --no-obsolete
+	DJANGO_DEBUG=1 $(PY) manage.py compilemessages --ignore=.venv --ignore=node_modules

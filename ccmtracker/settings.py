@@ -66,6 +66,11 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Language from the URL prefix (public pages) or Accept-Language (staff); sets no cookie.
+    "django.middleware.locale.LocaleMiddleware",
+    # Anonymous public pages from the shared cache (commitments/cache.py); after the language
+    # is known, before the middleware a cached page does not need.
+    "commitments.cache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -90,6 +95,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "commitments.context_processors.public_urls",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
@@ -158,6 +165,10 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", "0"))
 AXES_CLIENT_IP_CALLABLE = "ccmtracker.http.client_ip"
 
 LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+# English dates as "16 April 2012", as the Convention's documents write them.
+FORMAT_MODULE_PATH = ["ccmtracker.formats"]
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -200,11 +211,17 @@ else:
             "LOCATION": os.environ.get("CACHE_DIR", BASE_DIR / "var" / "cache"),
         }
     }
-    if TESTING:
-        # Its own folder per test run (tests/conftest.py empties it before each test).
+    if TESTING and not os.environ.get("CACHE_DIR"):
+        # Its own folder per test run (tests/conftest.py empties it before each test); a
+        # CACHE_DIR given explicitly (processes a test starts, which must share it) wins.
         CACHES["default"]["LOCATION"] = (
             Path(tempfile.gettempdir()) / f"ccm-test-cache-{os.getpid()}"
         )
+
+# Anonymous public pages are kept in that cache for this many seconds (0: not cached) and
+# outdated at once whenever public data changes (commitments/cache.py).
+PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
+PAGE_CACHE_ALIAS = "default"
 
 # --- Security headers and cookies ------------------------------------------------------------
 # Production is served over HTTPS only. gunicorn trusts X-Forwarded-Proto from the addresses

@@ -1,11 +1,18 @@
+from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.urls import include, path
 
+from commitments.urls import public_patterns
+
 from . import views
 
+# Staff pages, the admin and the data exports keep one address whatever the language;
+# public pages carry theirs in the URL (English unprefixed, /fr/…, /es/…), so every page
+# is shareable and cacheable in its language and no cookie is needed to remember it.
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("readyz", views.readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("", include("commitments.urls")),
+    *i18n_patterns(*public_patterns, prefix_default_language=False),
 ]

@@ -6,11 +6,27 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
-from django.db.models import Count, F, Max, Q, Sum
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    Max,
+    OuterRef,
+    PositiveSmallIntegerField,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
+
+from .cache import public_data_changed
 
 logger = logging.getLogger(__name__)
 
@@ -71,7 +87,23 @@ STATUSES_BY_KIND = {
 }
 
 
-class Theme(models.Model):
+class PublicData(models.Model):
+    """Saving or deleting a row outdates every cached public page (commitments/cache.py)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        public_data_changed()
+
+    def delete(self, *args, **kwargs):
+        result = super().delete(*args, **kwargs)
+        public_data_changed()
+        return result
+
+
+class Theme(PublicData):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
@@ -88,7 +120,7 @@ class Theme(models.Model):
         return self.name
 
 
-class Article(models.Model):
+class Article(PublicData):
     number = models.PositiveSmallIntegerField(unique=True)
     title = models.CharField(max_length=200)
 
@@ -99,7 +131,7 @@ class Article(models.Model):
         return f"Art. {self.number} — {self.title}"
 
 
-class Statement(models.Model):
+class Statement(PublicData):
     title = models.CharField(max_length=300)
     slug = models.SlugField(
         max_length=120, unique=True, help_text="Used in the statement's public address."
@@ -133,8 +165,10 @@ class Statement(models.Model):
 
     def paragraphs(self, commitments):
         """The text as paragraphs of (text, commitment-or-None) runs, each quote marked."""
+        # Sorted by position only: two commitments may quote the same words.
         marks = sorted(
-            (self.text.find(c.quote), c) for c in commitments if self.text.find(c.quote) >= 0
+            ((self.text.find(c.quote), c) for c in commitments if self.text.find(c.quote) >= 0),
+            key=lambda mark: mark[0],
         )
         result, start = [], 0
         for para in self.text.split("\n\n"):
@@ -168,12 +202,93 @@ def overdue_q(today=None):
     return Q(next_review__lt=today or timezone.localdate())
 
 
+def effective_progress_expression():
+    """FollowUp.effective_progress in SQL, so the past can be aggregated in the database."""
+    return Case(
+        When(status=Status.NOT_ASSESSED, then=Value(None)),
+        When(progress__isnull=False, then=F("progress")),
+        *[
+            When(status=status, then=Value(info.default_progress))
+            for status, info in STATUS_INFO.items()
+            if info.default_progress is not None
+        ],
+        default=Value(None),
+        output_field=PositiveSmallIntegerField(),
+    )
+
+
 class CommitmentQuerySet(models.QuerySet):
+    # Bulk changes (admin actions) outdate the cached public pages like single saves do.
+    def update(self, **kwargs):
+        rows = super().update(**kwargs)
+        public_data_changed()
+        return rows
+
+    def delete(self):
+        result = super().delete()
+        public_data_changed()
+        return result
+
     def published(self):
         return self.filter(published=True)
 
+    def as_of(self, date=None):
+        """Each commitment's state on `date` as at_status, at_progress and at_last_follow_up.
+
+        A follow-up counts from the day it happened. With no date, today's stored state.
+        Subqueries, so one query whatever the size.
+        """
+        if date is None:
+            return self.annotate(
+                at_status=F("status"),
+                at_progress=F("progress"),
+                at_last_follow_up=F("last_follow_up_on"),
+            )
+        latest = FollowUp.objects.filter(commitment=OuterRef("pk"), happened_on__lte=date).order_by(
+            "-happened_on", "-recorded_at", "-pk"
+        )
+        return self.annotate(
+            at_status=Coalesce(
+                Subquery(latest.values("status")[:1]), Value(Status.NOT_ASSESSED.value)
+            ),
+            at_progress=Subquery(
+                latest.annotate(effective=effective_progress_expression()).values("effective")[:1]
+            ),
+            at_last_follow_up=Subquery(latest.values("happened_on")[:1]),
+        )
+
+    def made_by(self, date=None):
+        """Commitments whose statement had been made by `date` (all of them for None)."""
+        return self if date is None else self.filter(statement__date__lte=date)
+
+    def matching(self, *, theme=None, status="", statement=None, article=None, q="", as_of=None):
+        """The public list's filters. `status` applies to the state given by as_of()."""
+        qs = self
+        if theme is not None:
+            qs = qs.filter(theme=theme)
+        if statement is not None:
+            qs = qs.filter(statement=statement)
+        if article is not None:
+            qs = qs.filter(articles=article)
+        if status:
+            qs = qs.filter(**{self._state("status"): status})
+        if q:
+            # Public notes only, and only those written by the date shown.
+            notes = FollowUp.objects.filter(commitment=OuterRef("pk"), public_note__icontains=q)
+            if as_of is not None:
+                notes = notes.filter(happened_on__lte=as_of)
+            qs = qs.filter(Q(title__icontains=q) | Q(quote__icontains=q) | Exists(notes))
+        return qs
+
+    def _state(self, field):
+        """The as_of() annotation for `field` when there is one, else the stored field."""
+        name = f"at_{field}"
+        return name if name in self.query.annotations else field
+
     def for_list(self):
-        return self.select_related("theme", "statement").order_by("reference")
+        return (
+            self.select_related("theme", "statement").defer("statement__text").order_by("reference")
+        )
 
     def overdue(self, today=None):
         return self.filter(overdue_q(today))
@@ -187,30 +302,26 @@ class CommitmentQuerySet(models.QuerySet):
 
         The same method serves the whole tracker, a theme or a statement.
         """
-        totals = self.aggregate(
-            weighted=Sum(F("weight") * F("progress"), filter=Q(progress__isnull=False)),
-            weights=Sum("weight", filter=Q(progress__isnull=False)),
-            assessed=Count("pk", filter=Q(progress__isnull=False)),
-            unassessed=Count("pk", filter=Q(progress__isnull=True)),
-        )
-        return ProgressSummary.from_totals(totals)
+        return ProgressSummary.from_totals(self.aggregate(**self._progress_aggregates()))
+
+    def _progress_aggregates(self):
+        progress = self._state("progress")
+        assessed = Q(**{f"{progress}__isnull": False})
+        return {
+            "weighted": Sum(F("weight") * F(progress), filter=assessed),
+            "weights": Sum("weight", filter=assessed),
+            "assessed": Count("pk", filter=assessed),
+            "unassessed": Count("pk", filter=~assessed),
+        }
 
     def progress_by_theme(self):
         """One ProgressSummary per theme, in two aggregate queries whatever the data size."""
-        rows = (
-            self.values("theme")
-            .annotate(
-                weighted=Sum(F("weight") * F("progress"), filter=Q(progress__isnull=False)),
-                weights=Sum("weight", filter=Q(progress__isnull=False)),
-                assessed=Count("pk", filter=Q(progress__isnull=False)),
-                unassessed=Count("pk", filter=Q(progress__isnull=True)),
-            )
-            .order_by()
-        )
-        by_status = self.values("theme", "status").annotate(n=Count("pk")).order_by()
+        rows = self.values("theme").annotate(**self._progress_aggregates()).order_by()
+        status = self._state("status")
+        by_status = self.values("theme", status).annotate(n=Count("pk")).order_by()
         counts: dict[int, dict[str, int]] = {}
         for row in by_status:
-            counts.setdefault(row["theme"], {})[row["status"]] = row["n"]
+            counts.setdefault(row["theme"], {})[row[status]] = row["n"]
         return {
             row["theme"]: ProgressSummary.from_totals(row, counts.get(row["theme"], {}))
             for row in rows
@@ -239,7 +350,7 @@ class ProgressSummary:
         return [(status, self.status_counts.get(status.value, 0)) for status in Status]
 
 
-class Commitment(models.Model):
+class Commitment(PublicData):
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="commitments")
     theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="commitments")
     reference = models.SlugField(
@@ -329,6 +440,15 @@ class Commitment(models.Model):
     @property
     def status_info(self):
         return STATUS_INFO[Status(self.status)]
+
+    @property
+    def state_status(self):
+        """The status shown: as at a past date when the queryset used as_of(date)."""
+        return Status(getattr(self, "at_status", self.status))
+
+    @property
+    def state_info(self):
+        return STATUS_INFO[self.state_status]
 
     @property
     def allowed_statuses(self):
@@ -537,7 +657,13 @@ class FollowUp(models.Model):
                 name="commitments_followup_progress_range",
             ),
         ]
-        indexes = [models.Index(fields=["commitment", "-happened_on"])]
+        indexes = [
+            models.Index(fields=["commitment", "-happened_on"]),
+            # The feed's "latest follow-ups" reads this index instead of sorting them all.
+            models.Index(
+                fields=["-happened_on", "-recorded_at", "-id"], name="commitments_followup_latest"
+            ),
+        ]
 
     def __str__(self):
         return f"{self.commitment.reference} · {self.get_status_display()} · {self.happened_on}"
@@ -546,6 +672,7 @@ class FollowUp(models.Model):
         if not self._state.adding:
             raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
         super().save(*args, **kwargs)
+        public_data_changed()
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))

@@ -1,11 +1,40 @@
-from django.urls import path
+from django.urls import path, re_path
+from django.views.decorators.gzip import gzip_page
+from django.views.decorators.http import condition, require_safe
 
-from . import views
+from . import exports, feeds, views
+from .cache import public_etag, public_page
 
-urlpatterns = [
+
+def _feed(feed):
+    """A feed, like the public pages: GET and HEAD only, cached, compressed, and answering
+    conditional requests."""
+    return require_safe(public_page(gzip_page(condition(etag_func=public_etag)(feed))))
+
+
+# Public pages: ccmtracker/urls.py mounts these inside i18n_patterns (/fr/…, /es/…).
+public_patterns = [
     path("", views.dashboard, name="dashboard"),
     path("commitments/<slug:reference>/", views.commitment_detail, name="commitment_detail"),
+    path(
+        "commitments/<slug:reference>/feed/", _feed(feeds.CommitmentFeed()), name="feed_commitment"
+    ),
     path("statements/<slug:slug>/", views.statement_detail, name="statement_detail"),
+    path("feed/", _feed(feeds.UpdatesFeed()), name="feed_updates"),
+]
+
+# Language-neutral: data at stable addresses, and the staff side.
+urlpatterns = [
+    re_path(
+        r"^data/commitments\.(?P<fmt>csv|json)$",
+        exports.export_commitments,
+        name="export_commitments",
+    ),
+    re_path(
+        r"^data/follow-ups\.(?P<fmt>csv|json)$",
+        exports.export_follow_ups,
+        name="export_follow_ups",
+    ),
     path("staff/", views.staff_home, name="staff_home"),
     path(
         "staff/commitments/<slug:reference>/follow-ups/",

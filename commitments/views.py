@@ -1,21 +1,29 @@
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count, Prefetch, Q
+from django.core.paginator import Paginator
+from django.db.models import Count, Min, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_POST, require_safe
-from django_htmx.http import HttpResponseClientRedirect
+from django.views.decorators.vary import vary_on_headers
+from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
 
-from .forms import QUEUES, FollowUpForm, StaffFilterForm
+from .cache import public_page, shared
+from .charts import progress_chart, progress_history
+from .forms import QUEUES, FollowUpForm, PublicFilterForm, StaffFilterForm
+from .meetings import meetings_between
 from .models import (
     STATUS_INFO,
     Commitment,
@@ -31,6 +39,15 @@ from .models import (
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
+
+
+# Long lists come a page at a time; their totals come from COUNT queries, not Python.
+COMMITMENTS_PER_PAGE = 50
+FOLLOW_UPS_PER_PAGE = 50
+
+
+def _page(request, queryset, per_page):
+    return Paginator(queryset, per_page).get_page(request.GET.get("page"))
 
 
 def staff_required(view):
@@ -66,42 +83,122 @@ def permission_required(perm):
     return decorator
 
 
-def _published_commitment(reference):
+def _published_commitment(reference, as_of=None):
     return get_object_or_404(
-        Commitment.objects.published().select_related("statement", "theme"),
+        Commitment.objects.published().as_of(as_of).select_related("statement", "theme"),
         reference=reference,
     )
 
 
+def public_selection(request: HttpRequest):
+    """The GET filters shared by the dashboard and the exports.
+
+    Returns the bound form, the date shown (None for today), every published commitment as
+    at that date, and those of them that match the list's filters.
+    """
+    form = PublicFilterForm(request.GET)
+    as_of, filters = form.selection()
+    commitments = Commitment.objects.published().made_by(as_of).as_of(as_of)
+    return form, as_of, commitments, commitments.matching(as_of=as_of, **filters)
+
+
+def _query_string(request, form, exclude=()):
+    """The valid filters of this request as a query string, for links that keep them."""
+    form.is_valid()
+    valid = form.cleaned_data
+    params = {
+        name: request.GET[name]
+        for name in form.fields
+        if name not in exclude and valid.get(name) and request.GET.get(name)
+    }
+    return urlencode(params)
+
+
 @require_safe
+@public_page
+@gzip_page  # public pages hold no secret, so compression gives BREACH nothing
+@vary_on_headers("HX-Request")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    commitments = Commitment.objects.published()
+    form, as_of, commitments, matching = public_selection(request)
+    page = _page(request, matching.for_list(), COMMITMENTS_PER_PAGE)
+    context = {
+        "form": form,
+        "as_of": as_of,
+        "commitments": page.object_list,
+        "page": page,
+        "filtered": form.has_list_filters(),
+        "matching_summary": matching.progress_summary() if form.has_list_filters() else None,
+        "query": _query_string(request, form),
+        "list_query": _query_string(request, form, exclude=["as_of"]),
+    }
+    if request.htmx and not request.htmx.history_restore_request:
+        # The list in place, and its count for screen readers out of band.
+        context["htmx_update"] = True
+        response = HttpResponse(
+            render_to_string("commitments/dashboard.html#results", context, request)
+            + render_to_string("commitments/dashboard.html#status", context, request)
+        )
+        # The address to share: the valid filters only, without the form's empty fields.
+        query = context["query"]
+        return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
+
+    today = timezone.localdate()
+    until = as_of or today
     by_theme = commitments.progress_by_theme()
-    themes = [(theme, by_theme[theme.pk]) for theme in Theme.objects.all() if theme.pk in by_theme]
-    return render(
-        request,
-        "commitments/dashboard.html",
+    themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
+    history = shared(
+        f"progress_history:{as_of}:{until}", lambda: progress_history(commitments, until)
+    )
+    first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
+    context.update(
         {
             "summary": commitments.progress_summary(),
-            "themes": themes,
-            "commitments": commitments.for_list(),
+            "themes": [(theme, by_theme[theme.pk]) for theme in themes],
+            "history_rows": [
+                (point.date, point.overall, [point.by_theme.get(theme.pk) for theme in themes])
+                for point in history
+            ],
+            "history_themes": themes,
+            "chart": progress_chart(history, themes, until),
+            "meetings": meetings_between(first, today),
             "status_scale": [(status, STATUS_INFO[status]) for status in Status],
+        }
+    )
+    return render(request, "commitments/dashboard.html", context)
+
+
+@require_safe
+@public_page
+@gzip_page
+def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    form = PublicFilterForm(request.GET)
+    as_of, _filters = form.selection()
+    commitment = _published_commitment(reference, as_of)
+    follow_ups = commitment.follow_ups.timeline().defer("internal_note")
+    if as_of is not None:
+        follow_ups = follow_ups.filter(happened_on__lte=as_of)
+    page = _page(request, follow_ups, FOLLOW_UPS_PER_PAGE)
+    first = commitment.statement.date
+    return render(
+        request,
+        "commitments/commitment_detail.html",
+        {
+            "commitment": commitment,
+            "follow_ups": page.object_list,
+            "page": page,
+            "page_query": _query_string(request, form),
+            "form": form,
+            "as_of": as_of,
+            "meetings": meetings_between(first, timezone.localdate()),
+            "overdue": as_of is None and commitment.is_overdue(),
+            "not_yet_made": as_of is not None and as_of < commitment.statement.date,
         },
     )
 
 
 @require_safe
-def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
-    commitment = _published_commitment(reference)
-    follow_ups = commitment.follow_ups.timeline().defer("internal_note")
-    return render(
-        request,
-        "commitments/commitment_detail.html",
-        {"commitment": commitment, "follow_ups": follow_ups},
-    )
-
-
-@require_safe
+@public_page
+@gzip_page
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     statement = get_object_or_404(Statement, slug=slug)
     commitments = list(statement.commitments.published().select_related("theme"))

@@ -88,3 +88,16 @@ def editor(db):
 @pytest.fixture
 def administrator(db):
     return member_of("administrators")
+
+
+@pytest.fixture(autouse=True)
+def _page_cache_of_its_own(settings, tmp_path):
+    """Each test gets an empty shared cache of its own (a file cache, as in production
+    without Redis), so no test sees another's pages and the page cache is always on."""
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": str(tmp_path / "cache"),
+        }
+    }
+    settings.PAGE_CACHE_SECONDS = 300

@@ -110,10 +110,20 @@ URL_TABLE = [
     # Probes for load balancers.
     Route("healthz", PROBE, public=True),
     Route("readyz", PROBE, public=True),
-    # Public pages.
-    Route("", PUBLIC, public=True),
-    Route("commitments/<slug:reference>/", PUBLIC, public=True),
-    Route("statements/<slug:slug>/", PUBLIC, public=True),
+    # Public pages, once per language (English unprefixed, /fr/, /es/), and their Atom feeds.
+    Route("<lang>/", PUBLIC, public=True),
+    Route("<lang>/commitments/<slug:reference>/", PUBLIC, public=True),
+    Route("<lang>/commitments/<slug:reference>/feed/", PUBLIC, public=True),
+    Route("<lang>/statements/<slug:slug>/", PUBLIC, public=True),
+    Route("<lang>/feed/", PUBLIC, public=True),
+    # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
+    Route(
+        r"\^data/(?P<name>commitments|follow-ups)\\\.\(\?P<fmt>csv\|json\)\$",
+        PUBLIC,
+        regex=True,
+        url=lambda s, m: f"/data/{m['name']}.csv",
+        public=True,
+    ),
     # Staff pages.
     Route("staff/", STAFF_PAGE),
     Route("staff/commitments/<slug:reference>/follow-ups/", STAFF_ACTION),
@@ -499,7 +509,7 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern):
             client = client_for(role, sample)
             before = state() if method == "GET" else None
             response = getattr(client, method.lower())(url)
-            body = response.content.decode(errors="replace")
+            body = response.getvalue().decode(errors="replace")
             case = f"{method} {url} as {role}"
             if not answer_matches(expected, response):
                 problems.append(f"{case}: expected {expected}, got {describe(response)}")
@@ -515,7 +525,7 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern):
                 if response.cookies:
                     problems.append(f"{case}: a public page set cookies {list(response.cookies)}")
                 htmx = client.get(url, headers={"HX-Request": "true"})
-                if CANARY in htmx.content.decode() or htmx.cookies:
+                if CANARY in htmx.getvalue().decode() or htmx.cookies:
                     problems.append(f"{case} (htmx): leaked the canary or set a cookie")
     assert not problems, "\n".join(problems)
 

@@ -3,32 +3,51 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils.translation import gettext_noop
 
 from commitments.models import Article, Commitment, Kind, Statement, Theme
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
+# Names and titles are in the interface's catalogues (gettext_noop), so French and Spanish
+# pages show them translated; the database keeps them in English.
 ARTICLES = {
-    1: "General obligations and scope of application",
-    3: "Storage and stockpile destruction",
-    4: "Clearance and destruction of cluster munition remnants",
-    5: "Victim assistance",
-    6: "International cooperation and assistance",
-    8: "Facilitation and clarification of compliance",
-    21: "Relations with States not party to this Convention",
+    1: gettext_noop("General obligations and scope of application"),
+    3: gettext_noop("Storage and stockpile destruction"),
+    4: gettext_noop("Clearance and destruction of cluster munition remnants"),
+    5: gettext_noop("Victim assistance"),
+    6: gettext_noop("International cooperation and assistance"),
+    8: gettext_noop("Facilitation and clarification of compliance"),
+    21: gettext_noop("Relations with States not party to this Convention"),
 }
 
 THEMES = [
-    ("universalisation", "Universalisation", "Ratification and accession by more states."),
-    ("norm", "Upholding the norm", "Condemning any use; allegations of use and clarification."),
-    ("regional", "Regional initiatives", "Regional approaches to universalisation."),
-    ("cooperation", "Cooperation and assistance", "Article 6 and working in partnership."),
+    (
+        "universalisation",
+        gettext_noop("Universalisation"),
+        "Ratification and accession by more states.",
+    ),
+    (
+        "norm",
+        gettext_noop("Upholding the norm"),
+        "Condemning any use; allegations of use and clarification.",
+    ),
+    ("regional", gettext_noop("Regional initiatives"), "Regional approaches to universalisation."),
+    (
+        "cooperation",
+        gettext_noop("Cooperation and assistance"),
+        "Article 6 and working in partnership.",
+    ),
     (
         "affected-states",
-        "Affected and stockpiling states",
+        gettext_noop("Affected and stockpiling states"),
         "Clearance, victim assistance and stockpile destruction.",
     ),
-    ("promotion", "Promotion and presidency", "Promoting the Convention in every forum."),
+    (
+        "promotion",
+        gettext_noop("Promotion and presidency"),
+        "Promoting the Convention in every forum.",
+    ),
 ]
 
 NORWAY_2012 = {

@@ -1,0 +1,254 @@
+"""Open data: CSV and JSON of public commitments and public follow-ups.
+
+The schema is documented in docs/open-data.md and is stable: columns are only ever added
+at the end, never renamed or removed. Exports keep the dashboard's filters and `as_of`,
+and are in English whatever the language of the page that links to them.
+"""
+
+import csv
+from itertools import batched
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.views.decorators.http import condition, require_safe
+
+from .cache import public_etag, public_page
+from .models import STATUS_INFO, FollowUp, Status
+from .views import public_selection
+
+SCHEMA_VERSION = 1
+
+COMMITMENT_FIELDS = [
+    "reference",
+    "title",
+    "url",
+    "statement",
+    "statement_url",
+    "delegation",
+    "statement_date",
+    "theme",
+    "kind",
+    "articles",
+    "weight",
+    "quote",
+    "status",
+    "status_label",
+    "progress",
+    "last_follow_up_on",
+    "next_review",
+    "review_overdue",
+]
+
+FOLLOW_UP_FIELDS = [
+    "id",
+    "commitment",
+    "commitment_url",
+    "happened_on",
+    "status",
+    "status_label",
+    "progress",
+    "effective_progress",
+    "public_note",
+    "evidence_url",
+    "evidence_label",
+    "recorded_at",
+]
+
+# A spreadsheet runs a cell that starts with one of these as a formula.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value):
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
+
+
+def commitment_records(request, commitments, as_of):
+    today = timezone.localdate()
+    for commitment in commitments:
+        yield {
+            "reference": commitment.reference,
+            "title": commitment.title,
+            "url": request.build_absolute_uri(commitment.get_absolute_url()),
+            "statement": commitment.statement.title,
+            "statement_url": request.build_absolute_uri(commitment.statement.get_absolute_url()),
+            "delegation": commitment.statement.delegation,
+            "statement_date": commitment.statement.date.isoformat(),
+            "theme": commitment.theme.name,
+            "kind": commitment.kind,
+            "articles": [article.number for article in commitment.articles.all()],
+            "weight": commitment.weight,
+            "quote": commitment.quote,
+            "status": commitment.at_status,
+            "status_label": str(Status(commitment.at_status).label),
+            "progress": commitment.at_progress,
+            "last_follow_up_on": _iso(commitment.at_last_follow_up),
+            "next_review": None if as_of else _iso(commitment.next_review),
+            "review_overdue": None if as_of else commitment.is_overdue(today),
+        }
+
+
+def follow_up_records(request, follow_ups):
+    """One record a follow-up, from rows of FOLLOW_UP_DB_FIELDS (plain values, no models:
+    an export of 50,000 rows is mostly the cost of building each row)."""
+    # Rows share a few thousand commitments and six statuses: each URL and label once.
+    urls, labels = {}, {}
+    for row in follow_ups:
+        reference, status, progress = row["commitment__reference"], row["status"], row["progress"]
+        if reference not in urls:
+            urls[reference] = request.build_absolute_uri(
+                reverse("commitment_detail", args=[reference])
+            )
+        if status not in labels:
+            labels[status] = str(Status(status).label)
+        if status == Status.NOT_ASSESSED:
+            effective = None
+        else:
+            effective = progress if progress is not None else STATUS_DEFAULT_PROGRESS[status]
+        yield {
+            "id": row["id"],
+            "commitment": reference,
+            "commitment_url": urls[reference],
+            "happened_on": row["happened_on"].isoformat(),
+            "status": status,
+            "status_label": labels[status],
+            "progress": progress,
+            "effective_progress": effective,
+            "public_note": row["public_note"],
+            "evidence_url": row["evidence_url"],
+            "evidence_label": row["evidence_label"],
+            "recorded_at": row["recorded_at"].isoformat(),
+        }
+
+
+STATUS_DEFAULT_PROGRESS = {
+    status.value: info.default_progress for status, info in STATUS_INFO.items()
+}
+
+
+def _iso(date):
+    return date.isoformat() if date else None
+
+
+def _bad_request(form):
+    errors = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in form.errors.items())
+    return HttpResponse(
+        f"Invalid filter: {errors}\n", status=400, content_type="text/plain; charset=utf-8"
+    )
+
+
+def _csv_cell(value):
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ";".join(str(item) for item in value)
+    return neutralise(value)
+
+
+class _Echo:
+    """A file for csv.writer that hands each written line back instead of keeping it."""
+
+    def write(self, value):
+        return value
+
+
+# Rows per chunk sent to the client: few enough system calls, little memory.
+CSV_CHUNK_ROWS = 500
+
+
+def _csv_chunks(fields, records):
+    """The CSV a chunk at a time, so a large export never sits whole in memory."""
+    writer = csv.writer(_Echo())
+    # The BOM makes spreadsheet programs read the file as UTF-8.
+    yield "\ufeff" + writer.writerow(fields)
+    with translation.override("en"):  # streamed after the view returns: keep English here
+        for chunk in batched(records, CSV_CHUNK_ROWS):
+            yield "".join(
+                writer.writerow([_csv_cell(record[field]) for field in fields]) for record in chunk
+            )
+
+
+def _respond(fmt, name, fields, records, meta):
+    stamp = (meta["as_of"] or timezone.localdate().isoformat()).replace("-", "")
+    filename = f"ccmtracker-{name}-{stamp}.{fmt}"
+    if fmt == "json":
+        with translation.override("en"):
+            response = JsonResponse(
+                {**meta, name.replace("-", "_"): list(records)},
+                json_dumps_params={"ensure_ascii": False, "indent": 1},
+            )
+    else:
+        response = StreamingHttpResponse(
+            _csv_chunks(fields, records), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Access-Control-Allow-Origin"] = "*"  # open data: any site may read it
+    return response
+
+
+def _meta(schema, form, as_of):
+    return {
+        "schema": f"ccmtracker/{schema}/v{SCHEMA_VERSION}",
+        "generated_at": timezone.now().isoformat(timespec="seconds"),
+        "as_of": as_of.isoformat() if as_of else None,
+        "filters": {
+            name: form.data.get(name) for name in form.LIST_FILTERS if form.cleaned_data.get(name)
+        },
+        "status_progress": {
+            status.value: STATUS_INFO[status].default_progress for status in Status
+        },
+    }
+
+
+# Exports answer conditional requests: the ETag changes whenever any public data does, so a
+# client that polls gets 304 Not Modified, before any query, until something changes.
+@require_safe
+@public_page
+@condition(etag_func=public_etag)
+def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
+    form, as_of, _all, matching = public_selection(request)
+    if not form.is_valid():
+        return _bad_request(form)
+    commitments = matching.for_list().prefetch_related("articles").iterator(chunk_size=500)
+    records = commitment_records(request, commitments, as_of)
+    return _respond(
+        fmt, "commitments", COMMITMENT_FIELDS, records, _meta("commitments", form, as_of)
+    )
+
+
+@require_safe
+@public_page
+@condition(etag_func=public_etag)
+def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:
+    form, as_of, _all, matching = public_selection(request)
+    if not form.is_valid():
+        return _bad_request(form)
+    follow_ups = (
+        FollowUp.objects.filter(commitment__in=matching.values("pk"))
+        .order_by("happened_on", "recorded_at", "pk")
+        .values(*FOLLOW_UP_DB_FIELDS)
+    )
+    if as_of is not None:
+        follow_ups = follow_ups.filter(happened_on__lte=as_of)
+    # iterator(): rows come from the database a chunk at a time while the CSV streams.
+    records = follow_up_records(request, follow_ups.iterator(chunk_size=2000))
+    return _respond(fmt, "follow-ups", FOLLOW_UP_FIELDS, records, _meta("follow-ups", form, as_of))
+
+
+# Never internal_note, never the author: what a follow-up export may read from the database.
+FOLLOW_UP_DB_FIELDS = [
+    "id",
+    "status",
+    "progress",
+    "happened_on",
+    "public_note",
+    "evidence_url",
+    "evidence_label",
+    "recorded_at",
+    "commitment__reference",
+]

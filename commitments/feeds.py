@@ -1,0 +1,111 @@
+"""Atom feeds of public follow-ups: the whole tracker, and one commitment.
+
+Only public fields are read from the database (never internal_note); only published
+commitments are fed.
+"""
+
+import datetime
+
+from django.contrib.syndication.views import Feed
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.html import escape, format_html, linebreaks
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from .models import Commitment, FollowUp, Status
+
+FEED_LENGTH = 50
+
+PUBLIC_FIELDS = [
+    "id",
+    "status",
+    "progress",
+    "happened_on",
+    "public_note",
+    "evidence_url",
+    "evidence_label",
+    "recorded_at",
+    "commitment__id",
+    "commitment__reference",
+    "commitment__title",
+]
+
+
+def _public_follow_ups():
+    return (
+        FollowUp.objects.public()
+        .select_related("commitment")
+        .only(*PUBLIC_FIELDS)
+        .order_by("-happened_on", "-recorded_at", "-pk")
+    )
+
+
+class UpdatesFeed(Feed):
+    feed_type = Atom1Feed
+    title = gettext_lazy("Commitments on the Convention on Cluster Munitions: follow-ups")
+    subtitle = gettext_lazy(
+        "Every public follow-up recorded on the commitments this tracker follows."
+    )
+
+    def link(self):
+        return reverse("dashboard")
+
+    def feed_url(self):
+        return reverse("feed_updates")
+
+    def items(self):
+        return _public_follow_ups()[:FEED_LENGTH]
+
+    def item_title(self, item):
+        return _("%(reference)s: %(status)s — %(title)s") % {
+            "reference": item.commitment.reference,
+            "status": Status(item.status).label,
+            "title": item.commitment.title,
+        }
+
+    def item_description(self, item):
+        """HTML (Atom's summary type="html"): the note is escaped, never markup of its own."""
+        html = linebreaks(item.public_note or str(Status(item.status).label), autoescape=True)
+        if item.evidence_url:
+            link = format_html(
+                '<a href="{}">{}</a>', item.evidence_url, item.evidence_label or item.evidence_url
+            )
+            html += "<p>" + escape(_("Evidence: %(link)s")) % {"link": link} + "</p>"
+        return html
+
+    def item_link(self, item):
+        return f"{item.commitment.get_absolute_url()}#follow-up-{item.pk}"
+
+    def item_guid(self, item):
+        # Stable whatever the language of the feed: one follow-up, one id.
+        return f"tag:ccmtracker,2012:follow-up:{item.pk}"
+
+    item_guid_is_permalink = False
+
+    def item_pubdate(self, item):
+        return datetime.datetime.combine(item.happened_on, datetime.time(), datetime.UTC)
+
+    def item_updateddate(self, item):
+        return item.recorded_at
+
+
+class CommitmentFeed(UpdatesFeed):
+    def get_object(self, request, reference):
+        return get_object_or_404(Commitment.objects.published(), reference=reference)
+
+    def title(self, obj):
+        return _("%(reference)s: follow-ups") % {"reference": obj.reference}
+
+    def subtitle(self, obj):
+        return obj.title
+
+    def link(self, obj):
+        return obj.get_absolute_url()
+
+    def feed_url(self, obj):
+        return reverse("feed_commitment", args=[obj.reference])
+
+    def items(self, obj):
+        return _public_follow_ups().filter(commitment=obj)[:FEED_LENGTH]
