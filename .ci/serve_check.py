@@ -204,19 +204,22 @@ def run_checks(username, password, database):
     session = logged_in.headers["Set-Cookie"]
     check("Secure" in session and "HttpOnly" in session, f"session cookie flags: {session}")
 
-    staff, staff_html = browser.request("GET", "/staff/")
-    check(staff.status == 200 and "Record follow-ups" in staff_html, "staff page")
+    # The staff page opens on the user's own commitments; this user owns none: show all.
+    staff, staff_html = browser.request("GET", "/staff/?show=all")
+    check(staff.status == 200 and "What needs attention" in staff_html, "staff page")
     check_security_headers(staff, "/staff/")
     check("no-store" in staff.headers["Cache-Control"], "/staff/ is not no-store")
     show_headers(f"/staff/ as staff ({database})", staff)
 
     token = re.search(r'"x-csrftoken": "([^"]+)"', staff_html)[1]
     prefix = re.search(r'name="(c\d+)-status"', staff_html)[1]
-    reference = re.search(r'action="/staff/commitments/([\w-]+)/follow-ups/"', staff_html)[1]
+    reference = re.search(r'action="/staff/commitments/([\w-]+)/follow-ups/', staff_html)[1]
+    version = re.search(rf'name="{prefix}-version" value="(\d+)"', staff_html)[1]
     fragment, fragment_html = browser.request(
         "POST",
         f"/staff/commitments/{reference}/follow-ups/",
         body={
+            f"{prefix}-version": version,
             f"{prefix}-status": "off_track",
             f"{prefix}-happened_on": "2013-01-01",
             f"{prefix}-internal_note": "SERVE-CHECK-INTERNAL",

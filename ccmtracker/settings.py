@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django_htmx",
+    "simple_history",
+    "import_export",
     "axes",
     "commitments",
 ]
@@ -73,6 +75,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Records the signed-in user on every history row (statements, themes, commitments).
+    "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as django-axes asks: it turns a locked-out login into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]
@@ -275,6 +279,17 @@ LOGGING = {
         "axes": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
     },
 }
+
+# Audit (django-simple-history). Reverting from the history page would be an edit that
+# skips the version check, so it is off: a correction is made on the change form.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# CSV import and export (django-import-export): an import is all-or-nothing, and only
+# those who may add statements and commitments (administrators) may import.
+IMPORT_EXPORT_USE_TRANSACTIONS = True
+IMPORT_EXPORT_SKIP_ADMIN_LOG = False
+IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
+IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
 
 # How long a commitment may go without a follow-up before staff are told it needs attention.
 REVIEW_STALE_DAYS = 90

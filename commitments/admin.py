@@ -1,9 +1,36 @@
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.forms import formset_factory
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 from django.utils import timezone
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from import_export.admin import ImportExportMixin
+from import_export.formats.base_formats import CSV
+from simple_history.admin import SimpleHistoryAdmin
 
-from .models import Article, Commitment, FollowUp, Statement, Theme
+from .forms import FOLLOW_UP_FIELDS, BulkFollowUpForm, ProposalForm, ProposalPublishForm
+from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Theme
+from .proposals import propose
+from .resources import CommitmentResource, StatementResource
+
+
+class AuditedAdmin(SimpleHistoryAdmin):
+    """Who changed what and when, with the diff, on each item's History page.
+
+    The history is for reading: simple-history's revert form would save an old copy
+    without the checks of the change form, so posting to it is refused.
+    """
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -86,8 +113,83 @@ class NewFollowUpInline(admin.StackedInline):
         return formset
 
 
+class CommitmentAdminForm(forms.ModelForm):
+    """The commitment edit form carries the version it was opened on (no lost updates)."""
+
+    based_on_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    class Meta:
+        model = Commitment
+        fields = [
+            "statement",
+            "reference",
+            "title",
+            "quote",
+            "theme",
+            "kind",
+            "articles",
+            "weight",
+            "owner",
+            "next_review",
+            "published",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["based_on_version"].initial = self.instance.version
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk is None:
+            return data
+        based_on = data.get("based_on_version")
+        current = Commitment.objects.get(pk=self.instance.pk)
+        if based_on != current.version:
+            # Keep everything typed, but base the kept form on the current version, so
+            # saving it again is a deliberate choice made after seeing what changed.
+            self.data = self.data.copy()
+            self.data["based_on_version"] = current.version
+            raise ValidationError(conflict_message(current, based_on or 0))
+        return data
+
+
+def conflict_message(commitment, based_on):
+    changes = commitment.changes_since(based_on)
+    lines = [
+        _(
+            "Not saved: %(ref)s was changed by someone else after you opened this page. "
+            "Your changes are kept below; check them against what changed, then save again."
+        )
+        % {"ref": commitment.reference}
+    ]
+    for edit in changes.edits:
+        lines.append(
+            _("Changed meanwhile%(by)s — %(field)s: %(old)s → %(new)s")
+            % {
+                "by": f" ({', '.join(map(str, changes.editors))})" if changes.editors else "",
+                "field": str(edit.field).capitalize(),
+                "old": edit.old,
+                "new": edit.new,
+            }
+        )
+    for follow_up in changes.follow_ups:
+        lines.append(
+            _("Follow-up recorded meanwhile — %(date)s: %(status)s by %(author)s. %(note)s")
+            % {
+                "date": follow_up.happened_on,
+                "status": follow_up.get_status_display(),
+                "author": follow_up.author,
+                "note": follow_up.public_note,
+            }
+        )
+    return lines
+
+
 @admin.register(Commitment)
-class CommitmentAdmin(admin.ModelAdmin):
+class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
+    form = CommitmentAdminForm
+    resource_classes = [CommitmentResource]
+    formats = [CSV]
     list_display = [
         "reference",
         "title",
@@ -104,11 +206,21 @@ class CommitmentAdmin(admin.ModelAdmin):
     autocomplete_fields = ["owner"]
     filter_horizontal = ["articles"]
     readonly_fields = ["status", "progress", "last_follow_up_on", "created_at"]
+    actions = ["bulk_follow_up"]
     fieldsets = [
         (None, {"fields": ["statement", "reference", "title", "quote", "theme", "kind"]}),
         (
             _("Tracking"),
-            {"fields": ["articles", "weight", "owner", "next_review", "published"]},
+            {
+                "fields": [
+                    "articles",
+                    "weight",
+                    "owner",
+                    "next_review",
+                    "published",
+                    "based_on_version",
+                ]
+            },
         ),
         (
             _("Current state (from the follow-ups)"),
@@ -118,6 +230,20 @@ class CommitmentAdmin(admin.ModelAdmin):
 
     def get_inlines(self, request, obj):
         return [NewFollowUpInline, PastFollowUpInline] if obj else []
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleVersion:
+            # Someone saved between our validation and our save; the transaction rolled
+            # back. Showing the form again makes its validation report the conflict.
+            return super().changeform_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            # The conditional UPDATE of claim_version, inside the admin's transaction.
+            obj.claim_version(form.cleaned_data.get("based_on_version"))
+        super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
         if formset.model is not FollowUp:
@@ -133,6 +259,82 @@ class CommitmentAdmin(admin.ModelAdmin):
                 formset.new_objects.append(follow_up)
         return None
 
+    def has_add_followup_permission(self, request):
+        return request.user.has_perm("commitments.add_followup")
+
+    @admin.action(
+        description=_("Record the same follow-up on the selected commitments"),
+        permissions=["add_followup"],
+    )
+    def bulk_follow_up(self, request, queryset):
+        """An intermediate form; then one follow-up each, all or nothing."""
+        commitments = list(queryset.select_related("theme").order_by("reference"))
+        if "apply" not in request.POST:
+            form = BulkFollowUpForm(initial={"happened_on": timezone.localdate()})
+            return self._bulk_page(request, form, commitments)
+        form = BulkFollowUpForm(request.POST)
+        if not form.is_valid():
+            return self._bulk_page(request, form, commitments)
+        data = {name: form.cleaned_data[name] for name in FOLLOW_UP_FIELDS}
+        problems = []
+        with transaction.atomic():
+            for commitment in commitments:
+                try:
+                    based_on = int(request.POST.get(f"version-{commitment.pk}", ""))
+                except ValueError:
+                    based_on = -1
+                try:
+                    commitment.record_follow_up(by=request.user, based_on_version=based_on, **data)
+                except StaleVersion:
+                    problems.append(
+                        (commitment, [_("it was changed by someone else since this page opened")])
+                    )
+                except ValidationError as error:
+                    problems.append((commitment, error.messages))
+            if problems:
+                transaction.set_rollback(True)
+        if problems:
+            for commitment in commitments:
+                commitment.refresh_from_db()
+            form.add_error(
+                None,
+                ngettext(
+                    "Nothing was recorded: %(n)d commitment cannot take this follow-up.",
+                    "Nothing was recorded: %(n)d commitments cannot take this follow-up.",
+                    len(problems),
+                )
+                % {"n": len(problems)},
+            )
+            return self._bulk_page(request, form, commitments, problems)
+        self.message_user(
+            request,
+            ngettext(
+                "Recorded the follow-up on %(n)d commitment: %(refs)s.",
+                "Recorded the follow-up on each of %(n)d commitments: %(refs)s.",
+                len(commitments),
+            )
+            % {"n": len(commitments), "refs": ", ".join(c.reference for c in commitments)},
+            messages.SUCCESS,
+        )
+        return None
+
+    def _bulk_page(self, request, form, commitments, problems=()):
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Record a follow-up on several commitments"),
+            "opts": self.model._meta,
+            "form": form,
+            "commitments": commitments,
+            "problems": problems,
+            "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+        }
+        return TemplateResponse(
+            request,
+            "admin/commitments/commitment/bulk_follow_up.html",
+            context,
+            status=422 if form.errors else 200,
+        )
+
 
 class CommitmentInline(admin.TabularInline):
     model = Commitment
@@ -147,17 +349,149 @@ class CommitmentInline(admin.TabularInline):
 
 
 @admin.register(Statement)
-class StatementAdmin(admin.ModelAdmin):
+class StatementAdmin(ImportExportMixin, AuditedAdmin):
+    resource_classes = [StatementResource]
+    formats = [CSV]
     list_display = ["title", "delegation", "place", "date", "language"]
     list_filter = ["delegation", "language"]
     search_fields = ["title", "delegation", "meeting", "text"]
     prepopulated_fields = {"slug": ["delegation", "date"]}
     date_hierarchy = "date"
     inlines = [CommitmentInline]
+    readonly_fields = ["proposals_link"]
+
+    def get_fields(self, request, obj=None):
+        fields = [f for f in super().get_fields(request, obj) if f != "proposals_link"]
+        return [*fields, "proposals_link"] if obj else fields
+
+    @admin.display(description=_("Commitments in the text"))
+    def proposals_link(self, obj):
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:commitments_statement_propose", args=[obj.pk]),
+            _("Find candidate commitments in this text"),
+        )
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/propose/",
+                self.admin_site.admin_view(self.propose_view),
+                name="commitments_statement_propose",
+            ),
+            *super().get_urls(),
+        ]
+
+    def response_add(self, request, obj, post_url_continue=None):
+        # Pasting a new statement leads straight to the commitments found in it.
+        if "_addanother" in request.POST or "_popup" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, _("Statement saved. Review the candidate commitments below."))
+        return redirect("admin:commitments_statement_propose", obj.pk)
+
+    def propose_view(self, request, pk):
+        """Candidate commitments from the text: staff accept (edited if need be) or discard."""
+        if not request.user.has_perm("commitments.add_commitment"):
+            raise PermissionDenied
+        statement = get_object_or_404(Statement, pk=pk)
+        existing = list(statement.commitments.values_list("quote", flat=True))
+        proposals = propose(statement.text, already_quoted=existing)
+        ProposalFormSet = formset_factory(ProposalForm, extra=0)
+        if request.method == "POST":
+            formset = ProposalFormSet(request.POST, prefix="p")
+            publish_form = ProposalPublishForm(request.POST)
+            if formset.is_valid() and publish_form.is_valid():
+                created = self._accept_proposals(
+                    request, statement, formset, publish_form.cleaned_data["publish"]
+                )
+                if created is not None:
+                    self.message_user(
+                        request,
+                        ngettext(
+                            "Created %(n)d commitment%(state)s: %(refs)s.",
+                            "Created %(n)d commitments%(state)s: %(refs)s.",
+                            len(created),
+                        )
+                        % {
+                            "n": len(created),
+                            "state": ""
+                            if publish_form.cleaned_data["publish"]
+                            else _(", unpublished"),
+                            "refs": ", ".join(c.reference for c in created) or "—",
+                        },
+                        messages.SUCCESS,
+                    )
+                    return redirect("admin:commitments_statement_change", statement.pk)
+        else:
+            year = statement.date.year
+            taken = set(Commitment.objects.values_list("reference", flat=True))
+            initial, n = [], 0
+            for proposal in proposals:
+                n += 1
+                while f"{statement.code}-{year}-{n:02d}" in taken:
+                    n += 1
+                initial.append(
+                    {
+                        "decision": ProposalForm.DISCARD,
+                        "quote": proposal.sentence,
+                        "reference": f"{statement.code}-{year}-{n:02d}",
+                        "kind": "continuous" if proposal.looks_continuous else "one_off",
+                    }
+                )
+            formset = ProposalFormSet(initial=initial, prefix="p")
+            publish_form = ProposalPublishForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Candidate commitments in %(statement)s") % {"statement": statement},
+            "opts": self.model._meta,
+            "original": statement,
+            "statement": statement,
+            "formset": formset,
+            "publish_form": publish_form,
+            "existing_count": len(existing),
+        }
+        return TemplateResponse(
+            request,
+            "admin/commitments/statement/propose.html",
+            context,
+            status=422 if request.method == "POST" else 200,
+        )
+
+    def _accept_proposals(self, request, statement, formset, publish):
+        """Create every accepted commitment, or none (errors go back on their forms)."""
+        created, failed = [], False
+        with transaction.atomic():
+            for form in formset.forms:
+                data = form.cleaned_data
+                if data.get("decision") != ProposalForm.ACCEPT:
+                    continue
+                commitment = Commitment(
+                    statement=statement,
+                    theme=data["theme"],
+                    reference=data["reference"],
+                    title=data["title"],
+                    quote=data["quote"],
+                    kind=data["kind"],
+                    published=publish,
+                )
+                try:
+                    commitment.full_clean()
+                except ValidationError as error:
+                    for field, errors in error.message_dict.items():
+                        form.add_error(field if field in form.fields else None, errors)
+                    failed = True
+                    continue
+                commitment._history_user = request.user
+                commitment.save()
+                created.append(commitment)
+            if failed:
+                transaction.set_rollback(True)
+                return None
+        return created
 
 
 @admin.register(Theme)
-class ThemeAdmin(admin.ModelAdmin):
+class ThemeAdmin(AuditedAdmin):
     list_display = ["name", "position"]
     prepopulated_fields = {"slug": ["name"]}
     search_fields = ["name"]

@@ -1,25 +1,34 @@
 from django import forms
+from django.contrib.auth import get_user_model
 from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Article, FollowUp, Statement, Status, Theme
+from .models import Article, FollowUp, Kind, Statement, Status, Theme
+
+FOLLOW_UP_FIELDS = [
+    "status",
+    "progress",
+    "happened_on",
+    "public_note",
+    "internal_note",
+    "evidence_url",
+    "evidence_label",
+]
 
 
 class FollowUpForm(forms.ModelForm):
-    """A follow-up on one commitment; its status choices are those the commitment allows."""
+    """A follow-up on one commitment; its status choices are those the commitment allows.
+
+    It carries the commitment's version it was opened on, so a follow-up based on an
+    out-of-date page is refused instead of silently landing on top of someone else's.
+    """
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
 
     class Meta:
         model = FollowUp
-        fields = [
-            "status",
-            "progress",
-            "happened_on",
-            "public_note",
-            "internal_note",
-            "evidence_url",
-            "evidence_label",
-        ]
+        fields = FOLLOW_UP_FIELDS
         labels = {
             "happened_on": _("Date it happened"),
             "public_note": _("What happened (public)"),
@@ -39,15 +48,129 @@ class FollowUpForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.commitment = commitment
         self.instance.commitment = commitment
+        self.fields["version"].initial = commitment.version
         allowed = {status.value for status in commitment.allowed_statuses}
         self.fields["status"].choices = [
             (value, label) for value, label in self.fields["status"].choices if value in allowed
         ]
         self.fields["happened_on"].required = True
+        self.fields["happened_on"].initial = timezone.localdate
 
     def record(self, by):
-        data = self.cleaned_data
-        return self.commitment.record_follow_up(by=by, **data)
+        """Record the follow-up; raises StaleVersion if the commitment moved meanwhile."""
+        data = {name: self.cleaned_data[name] for name in FOLLOW_UP_FIELDS}
+        return self.commitment.record_follow_up(
+            by=by, based_on_version=self.cleaned_data["version"], **data
+        )
+
+    def rebased(self):
+        """The same typed values on a fresh form showing the commitment's current version."""
+        data = self.data.copy()
+        data[self.add_prefix("version")] = self.commitment.version
+        return FollowUpForm(data, commitment=self.commitment)
+
+
+QUEUES = {
+    "mine": _("Mine"),
+    "review": _("Past review date"),
+    "stale": _("No recent follow-up"),
+    "all": _("All"),
+}
+
+
+class StaffFilterForm(forms.Form):
+    """The staff page's filters: a plain GET form, so every view of the work has a URL."""
+
+    show = forms.ChoiceField(choices=list(QUEUES.items()), required=False)
+    theme = forms.ModelChoiceField(
+        Theme.objects.all(), to_field_name="slug", required=False, empty_label=_("Any theme")
+    )
+    status = forms.ChoiceField(choices=[("", _("Any status")), *Status.choices], required=False)
+    owner = forms.ChoiceField(required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        owners = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
+        self.fields["owner"].choices = [
+            ("", _("Anyone")),
+            ("none", _("Nobody")),
+            *((str(u.pk), u.get_full_name() or u.username) for u in owners),
+        ]
+
+    def filters(self):
+        """The valid filters only: a mistyped value in a shared URL is ignored, not fatal."""
+        self.is_valid()
+        data = getattr(self, "cleaned_data", {})
+        return {
+            "show": data.get("show") or "mine",
+            "theme": data.get("theme"),
+            "status": data.get("status") or "",
+            "owner": data.get("owner") or "",
+        }
+
+
+class BulkFollowUpForm(forms.Form):
+    """The same follow-up for several commitments at once (the admin's list action)."""
+
+    status = forms.ChoiceField(choices=Status.choices)
+    progress = forms.IntegerField(
+        min_value=0, max_value=100, required=False, label=_("Progress % (optional)")
+    )
+    happened_on = forms.DateField(
+        label=_("Date it happened"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    public_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("What happened (public)")
+    )
+    internal_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        label=_("Internal note (staff only)"),
+    )
+    evidence_url = forms.URLField(required=False, max_length=500, label=_("Evidence link"))
+    evidence_label = forms.CharField(required=False, max_length=200, label=_("Evidence label"))
+
+
+class ProposalForm(forms.Form):
+    """One candidate commitment found in a statement's text: accept, or discard."""
+
+    ACCEPT, DISCARD = "accept", "discard"
+    decision = forms.ChoiceField(
+        choices=[(DISCARD, _("Discard")), (ACCEPT, _("Accept as a commitment"))],
+        widget=forms.RadioSelect,
+        initial=DISCARD,
+    )
+    quote = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "cols": 90}),
+        help_text=_("Edit to the exact words that make the commitment; they must stay verbatim."),
+    )
+    title = forms.CharField(
+        max_length=200, required=False, widget=forms.TextInput(attrs={"size": 80})
+    )
+    reference = forms.SlugField(max_length=40, required=False)
+    theme = forms.ModelChoiceField(Theme.objects.all(), required=False)
+    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.CONTINUOUS)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("decision") == self.ACCEPT:
+            for name in ("title", "reference", "theme"):
+                if not data.get(name):
+                    self.add_error(name, _("Needed to accept this commitment."))
+        return data
+
+
+class ProposalPublishForm(forms.Form):
+    publish = forms.TypedChoiceField(
+        choices=[
+            ("0", _("Create them unpublished (staff only) — publish later from the admin")),
+            ("1", _("Publish them now on the public dashboard")),
+        ],
+        coerce=lambda v: v == "1",
+        widget=forms.RadioSelect,
+        initial="0",
+        label=_("Accepted commitments are"),
+    )
 
 
 class PublicFilterForm(forms.Form):

@@ -24,6 +24,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
 
 logger = logging.getLogger(__name__)
 
@@ -92,6 +93,8 @@ class Theme(models.Model):
         default=0, help_text="Themes are listed on the dashboard in this order, lowest first."
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         ordering = ["position", "name"]
 
@@ -130,6 +133,8 @@ class Statement(models.Model):
         max_length=3,
         help_text="Three-letter code of the delegation, used in commitment references (NOR).",
     )
+
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-date", "delegation"]
@@ -181,6 +186,17 @@ def effective_progress_expression():
         default=Value(None),
         output_field=PositiveSmallIntegerField(),
     )
+
+
+def stale_q(today=None):
+    cutoff = (today or timezone.localdate()) - datetime.timedelta(settings.REVIEW_STALE_DAYS)
+    return Q(last_follow_up_on__lt=cutoff) | Q(
+        last_follow_up_on__isnull=True, created_at__date__lt=cutoff
+    )
+
+
+def overdue_q(today=None):
+    return Q(next_review__lt=today or timezone.localdate())
 
 
 class CommitmentQuerySet(models.QuerySet):
@@ -246,7 +262,11 @@ class CommitmentQuerySet(models.QuerySet):
         )
 
     def overdue(self, today=None):
-        return self.filter(next_review__lt=today or timezone.localdate())
+        return self.filter(overdue_q(today))
+
+    def stale(self, today=None):
+        """No follow-up for settings.REVIEW_STALE_DAYS (nor since creation, if none)."""
+        return self.filter(stale_q(today))
 
     def progress_summary(self):
         """Weighted mean progress over assessed commitments, and the number not assessed.
@@ -354,6 +374,8 @@ class Commitment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = CommitmentQuerySet.as_manager()
+    # Who changed what and when; follow-ups are their own append-only history.
+    history = HistoricalRecords(m2m_fields=[articles])
 
     class Meta:
         ordering = ["reference"]
@@ -406,6 +428,13 @@ class Commitment(models.Model):
     def is_overdue(self, today=None):
         return self.next_review is not None and self.next_review < (today or timezone.localdate())
 
+    def is_stale(self, today=None):
+        """No follow-up for settings.REVIEW_STALE_DAYS (the same rule as stale_q)."""
+        cutoff = (today or timezone.localdate()) - datetime.timedelta(settings.REVIEW_STALE_DAYS)
+        if self.last_follow_up_on is None:
+            return self.created_at is not None and timezone.localdate(self.created_at) < cutoff
+        return self.last_follow_up_on < cutoff
+
     def record_follow_up(
         self,
         *,
@@ -417,13 +446,17 @@ class Commitment(models.Model):
         evidence_url="",
         evidence_label="",
         progress=None,
+        based_on_version=None,
     ):
         """Append a follow-up and move the commitment's current status, in one transaction.
 
         The current status is that of the latest follow-up by the date it happened, so a
         follow-up recorded late for an earlier date joins the history without taking over.
+        With based_on_version, a commitment changed since that version raises StaleVersion
+        and nothing is written.
         """
         with transaction.atomic():
+            version = self.claim_version(based_on_version)
             follow_up = FollowUp(
                 commitment=self,
                 status=status,
@@ -434,12 +467,36 @@ class Commitment(models.Model):
                 evidence_label=evidence_label,
                 happened_on=happened_on or timezone.localdate(),
                 author=by,
+                commitment_version=version,
             )
             follow_up.full_clean()
             follow_up.save()
             self.refresh_current_status()
             transaction.on_commit(follow_up.log_recorded)
         return follow_up
+
+    def claim_version(self, based_on_version=None):
+        """Move to the next version; refuse if someone moved it since based_on_version.
+
+        A conditional UPDATE is the check: it matches no row when the version has moved,
+        on SQLite and PostgreSQL alike (select_for_update cannot see a stale form).
+        Call inside a transaction, so a later failure gives the version back.
+        """
+        rows = Commitment.objects.filter(pk=self.pk)
+        if based_on_version is not None:
+            rows = rows.filter(version=based_on_version)
+        if not rows.update(version=F("version") + 1):
+            raise StaleVersion(self, based_on_version)
+        self.version = Commitment.objects.filter(pk=self.pk).values_list("version", flat=True)[0]
+        return self.version
+
+    def save_edit(self, *, based_on_version, by=None):
+        """Save an edit made from a form showing based_on_version, or raise StaleVersion."""
+        with transaction.atomic():
+            self.claim_version(based_on_version)
+            if by is not None:
+                self._history_user = by
+            self.save()
 
     def refresh_current_status(self):
         latest = self.follow_ups.order_by("-happened_on", "-recorded_at", "-pk").first()
@@ -449,9 +506,67 @@ class Commitment(models.Model):
             status, progress = latest.status, latest.effective_progress
             last = self.follow_ups.aggregate(last=Max("happened_on"))["last"]
         Commitment.objects.filter(pk=self.pk).update(
-            status=status, progress=progress, last_follow_up_on=last, version=F("version") + 1
+            status=status, progress=progress, last_follow_up_on=last
         )
         self.refresh_from_db(fields=["status", "progress", "last_follow_up_on", "version"])
+
+    def changes_since(self, version):
+        """What happened after a form showing `version` was opened: follow-ups and edits."""
+        follow_ups = list(
+            self.follow_ups.filter(commitment_version__gt=version)
+            .select_related("author")
+            .timeline()
+        )
+        edits = []
+        records = list(self.history.filter(version__gt=version).order_by("history_date"))
+        if records:
+            base = self.history.filter(version__lte=version).order_by("-history_date").first()
+            if base is not None:
+                delta = records[-1].diff_against(base, foreign_keys_are_objs=True)
+                for change in delta.changes:
+                    field = Commitment._meta.get_field(change.field)
+                    edits.append(
+                        FieldChange(
+                            field.verbose_name,
+                            _display(change.old),
+                            _display(change.new),
+                        )
+                    )
+            editors = {r.history_user for r in records if r.history_user is not None}
+        else:
+            editors = set()
+        return Changes(follow_ups=follow_ups, edits=edits, editors=sorted(editors, key=str))
+
+
+def _display(value):
+    if isinstance(value, list):  # many-to-many: a list of through rows
+        return ", ".join(sorted(str(getattr(v, "article", v)) for v in value)) or "—"
+    if value in (None, ""):
+        return "—"
+    return str(value)
+
+
+@dataclass
+class FieldChange:
+    field: str
+    old: str
+    new: str
+
+
+@dataclass
+class Changes:
+    follow_ups: list
+    edits: list
+    editors: list
+
+
+class StaleVersion(Exception):
+    """The commitment changed after the form was opened; nothing was written."""
+
+    def __init__(self, commitment, based_on_version):
+        super().__init__(f"{commitment.reference} changed since version {based_on_version}")
+        self.commitment = commitment
+        self.based_on_version = based_on_version
 
 
 class FollowUpQuerySet(models.QuerySet):
@@ -497,6 +612,8 @@ class FollowUp(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
     )
     recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    # The commitment's version this follow-up produced: lets a stale form list what it missed.
+    commitment_version = models.PositiveIntegerField(null=True, editable=False)
 
     objects = FollowUpQuerySet.as_manager()
 
@@ -565,3 +682,15 @@ class FollowUp(models.Model):
             errors["evidence_url"] = _("Give the link that this label describes.")
         if errors:
             raise ValidationError(errors)
+
+
+class ReminderLog(models.Model):
+    """When an owner was last sent their review reminder: at most one a day."""
+
+    owner = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="review_reminder"
+    )
+    last_sent_on = models.DateField()
+
+    def __str__(self):
+        return f"{self.owner} · {self.last_sent_on}"

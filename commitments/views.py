@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db.models import Min
+from django.db.models import Count, Min, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -19,9 +19,19 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
 
 from .charts import progress_chart, progress_history
-from .forms import FollowUpForm, PublicFilterForm
+from .forms import QUEUES, FollowUpForm, PublicFilterForm, StaffFilterForm
 from .meetings import meetings_between
-from .models import STATUS_INFO, Commitment, Statement, Status, Theme
+from .models import (
+    STATUS_INFO,
+    Commitment,
+    FollowUp,
+    StaleVersion,
+    Statement,
+    Status,
+    Theme,
+    overdue_q,
+    stale_q,
+)
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -44,6 +54,21 @@ def staff_required(view):
         return view(request, *args, **kwargs)
 
     return never_cache(wrapper)
+
+
+def permission_required(perm):
+    """403 for staff whose role lacks `perm` (staff_required has already sent others away)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            if not request.user.has_perm(perm):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
 
 
 def _published_commitment(reference, as_of=None):
@@ -164,32 +189,102 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     )
 
 
-def _staff_rows(bound_form=None):
+STAFF_FILTER_KEYS = ("show", "theme", "status", "owner")
+
+
+def _staff_query(request):
+    """The staff page's filters as a query string, to come back to the same view."""
+    kept = request.GET.copy()
+    for key in list(kept):
+        if key not in STAFF_FILTER_KEYS:
+            del kept[key]
+    return kept.urlencode()
+
+
+def _staff_context(request, bound_form=None, conflict=None):
+    """Everything the staff page shows: the queues with counts, the filters, the rows."""
+    filter_form = StaffFilterForm(request.GET, auto_id="filter-%s")
+    filters = filter_form.filters()
+    today = timezone.localdate()
+    user = request.user
     commitments = Commitment.objects.for_list().select_related("owner")
+    if filters["theme"]:
+        commitments = commitments.filter(theme=filters["theme"])
+    if filters["status"]:
+        commitments = commitments.filter(status=filters["status"])
+    if filters["owner"] == "none":
+        commitments = commitments.filter(owner__isnull=True)
+    elif filters["owner"]:
+        commitments = commitments.filter(owner_id=filters["owner"])
+    queue_filters = {
+        "mine": Q(owner=user),
+        "review": overdue_q(today),
+        "stale": stale_q(today),
+        "all": Q(),
+    }
+    counts = commitments.aggregate(
+        **{name: Count("pk", filter=condition) for name, condition in queue_filters.items()}
+    )
+    queues = [(name, label, counts[name]) for name, label in QUEUES.items()]
+    shown = commitments.filter(queue_filters[filters["show"]]).prefetch_related(
+        Prefetch(
+            "follow_ups",
+            queryset=FollowUp.objects.timeline().select_related("author")[:1],
+            to_attr="latest",
+        )
+    )
     rows = []
-    for commitment in commitments:
+    for commitment in shown:
         if bound_form is not None and bound_form.commitment.pk == commitment.pk:
             rows.append((commitment, bound_form))
         else:
             rows.append((commitment, FollowUpForm(commitment=commitment)))
-    return rows
+    return {
+        "rows": rows,
+        "queues": queues,
+        "show": filters["show"],
+        "filter_form": filter_form,
+        "filtered": any(filters[k] for k in ("theme", "status", "owner")),
+        "stale_days": settings.REVIEW_STALE_DAYS,
+        "staff_query": _staff_query(request),
+        "conflict": conflict,
+    }
 
 
 @require_safe
 @staff_required
+@permission_required("commitments.view_commitment")
 def staff_home(request: HtmxHttpRequest) -> HttpResponse:
-    return render(request, "commitments/staff.html", {"rows": _staff_rows()})
+    context = _staff_context(request)
+    if request.htmx and not request.htmx.history_restore_request:
+        return render(request, "commitments/staff.html#results", context)
+    return render(request, "commitments/staff.html", context)
+
+
+def _row_context(request, commitment, form, **extra):
+    commitment.latest = list(commitment.follow_ups.timeline().select_related("author")[:1])
+    return {
+        "commitment": commitment,
+        "form": form,
+        "staff_query": _staff_query(request),
+        "stale_days": settings.REVIEW_STALE_DAYS,
+        **extra,
+    }
 
 
 @require_POST
 @staff_required
+@permission_required("commitments.add_followup")
 def staff_record_follow_up(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     commitment = get_object_or_404(
         Commitment.objects.select_related("statement", "theme", "owner"), reference=reference
     )
     form = FollowUpForm(request.POST, commitment=commitment)
     if form.is_valid():
-        follow_up = form.record(by=request.user)
+        try:
+            follow_up = form.record(by=request.user)
+        except StaleVersion:
+            return _refuse_stale(request, commitment, form)
         done = _("Recorded “%(status)s” on %(ref)s.") % {
             "status": follow_up.get_status_display(),
             "ref": commitment.reference,
@@ -198,19 +293,40 @@ def staff_record_follow_up(request: HtmxHttpRequest, reference: str) -> HttpResp
             return render(
                 request,
                 "commitments/staff.html#row",
-                {
-                    "commitment": commitment,
-                    "form": FollowUpForm(commitment=commitment),
-                    "done": done,
-                },
+                _row_context(request, commitment, FollowUpForm(commitment=commitment), done=done),
             )
         messages.success(request, done)
-        return redirect(f"{reverse('staff_home')}#c-{commitment.reference}")
+        query = _staff_query(request)
+        return redirect(
+            f"{reverse('staff_home')}{'?' + query if query else ''}#c-{commitment.reference}"
+        )
     if request.htmx:
         return render(
             request,
             "commitments/staff.html#row",
-            {"commitment": commitment, "form": form},
+            _row_context(request, commitment, form),
             status=422,
         )
-    return render(request, "commitments/staff.html", {"rows": _staff_rows(form)}, status=422)
+    return render(request, "commitments/staff.html", _staff_context(request, form), status=422)
+
+
+def _refuse_stale(request, commitment, form):
+    """Someone changed the commitment after this form was opened: write nothing, show what
+    changed, and keep what the person typed on a form based on the current version."""
+    based_on = form.cleaned_data["version"]
+    commitment.refresh_from_db()
+    conflict = {
+        "reference": commitment.reference,
+        "changes": commitment.changes_since(based_on),
+    }
+    rebased = form.rebased()
+    if request.htmx:
+        return render(
+            request,
+            "commitments/staff.html#row",
+            _row_context(request, commitment, rebased, conflict=conflict),
+            status=409,
+        )
+    return render(
+        request, "commitments/staff.html", _staff_context(request, rebased, conflict), status=409
+    )

@@ -1,7 +1,10 @@
 import os
+from importlib import import_module
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from .factories import UserFactory
 
@@ -58,3 +61,39 @@ def staff_client(client, staff_user):
 def member_client(client, db):
     client.force_login(UserFactory(is_staff=False))
     return client
+
+
+def member_of(role, **fields):
+    """A staff user in one of the role groups the migrations create."""
+    from django.apps import apps
+    from django.contrib.auth.models import Group
+
+    if not Group.objects.filter(name=role).exists():
+        # A transactional (browser) test flushes the tables, groups included: put the
+        # groups back exactly as the data migration creates them.
+        import_module("commitments.migrations.0003_roles").create_roles(apps, None)
+    user = UserFactory(is_staff=True, **fields)
+    user.groups.add(Group.objects.get(name=role))
+    return user
+
+
+@pytest.fixture
+def viewer(db):
+    return member_of("viewers")
+
+
+@pytest.fixture
+def editor(db):
+    return member_of("editors")
+
+
+@pytest.fixture
+def administrator(db):
+    return member_of("administrators")
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """LocaleMiddleware leaves a /fr/ or /es/ request's language active in the test thread."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)

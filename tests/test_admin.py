@@ -2,7 +2,10 @@ import datetime
 
 import pytest
 
-from commitments.models import Commitment, FollowUp, Status
+from commitments.models import Commitment, FollowUp, Statement, Status, Theme
+
+from .conftest import CANARY
+from .factories import UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -38,6 +41,7 @@ def commitment_form_data(commitment):
         "owner": "",
         "next_review": "",
         "published": "on",
+        "based_on_version": commitment.version,
     }
     return data
 
@@ -97,3 +101,258 @@ def test_admin_offers_no_follow_up_change_or_delete(staff_client, staff_user, se
     assert delete.status_code == 403
     assert staff_client.get("/admin/commitments/followup/add/").status_code == 403
     assert FollowUp.objects.get().public_note == ""
+
+
+def change_url(commitment):
+    return f"/admin/commitments/commitment/{commitment.pk}/change/"
+
+
+def edit_data(commitment, **changes):
+    data = commitment_form_data(commitment)
+    data.update(inline_management("follow_ups", 0, 0))
+    data.update(inline_management("follow_ups-2", 0, 0))
+    data.update(changes)
+    return data
+
+
+# No lost updates in the admin
+
+
+def test_admin_edit_bumps_version_and_records_who_changed_what(staff_client, staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    response = staff_client.post(
+        change_url(commitment), edit_data(commitment, title="Presidency priority")
+    )
+    assert response.status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.title == "Presidency priority"
+    assert commitment.version == 2
+    latest, first = commitment.history.all()[:2]
+    assert latest.history_user == staff_user
+    delta = latest.diff_against(first)
+    assert delta.changed_fields == ["title"]
+
+
+def test_stale_admin_edit_is_refused_keeps_input_and_writes_nothing(
+    staff_client, staff_user, seeded
+):
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    stale = edit_data(commitment, title="My new title", weight=3)
+    # Meanwhile, someone else edits the commitment and records a follow-up.
+    other = UserFactory(username="colleague")
+    commitment.title = "Their title"
+    commitment.save_edit(based_on_version=commitment.version, by=other)
+    commitment.record_follow_up(status=Status.IN_PROGRESS, by=other, public_note="Meanwhile")
+    history_count = commitment.history.count()
+
+    response = staff_client.post(change_url(commitment), stale)
+    html = response.content.decode()
+    assert response.status_code == 200  # the admin re-renders an invalid form
+    assert "Not saved: NOR-2012-10 was changed by someone else" in html
+    assert "Title: Make universalisation a high priority" in html
+    assert "→ Their title" in html
+    assert "colleague" in html
+    assert "Meanwhile" in html
+    assert 'value="My new title"' in html  # what the person typed is kept
+    assert 'name="based_on_version" value="3"' in html  # rebased on the current version
+    commitment.refresh_from_db()
+    assert commitment.title == "Their title"
+    assert commitment.weight == 1
+    assert commitment.version == 3
+    assert commitment.history.count() == history_count
+
+    # Saving again, having seen the changes, is deliberate and goes through.
+    again = edit_data(commitment, title="My new title", weight=3)
+    assert staff_client.post(change_url(commitment), again).status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.title == "My new title"
+
+
+def test_admin_edit_without_a_version_is_refused(staff_client, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    data = edit_data(commitment, title="Blind write")
+    del data["based_on_version"]
+    response = staff_client.post(change_url(commitment), data)
+    assert "Not saved" in response.content.decode()
+    commitment.refresh_from_db()
+    assert commitment.title != "Blind write"
+
+
+def test_stale_admin_follow_up_from_the_change_form_is_refused(staff_client, staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    data = edit_data(commitment)
+    data.update(inline_management("follow_ups", 1, 0))
+    data.update(
+        {"follow_ups-0-status": Status.IN_PROGRESS, "follow_ups-0-happened_on": "2013-01-01"}
+    )
+    commitment.record_follow_up(status=Status.NOT_STARTED, by=staff_user)
+    response = staff_client.post(change_url(commitment), data)
+    assert "Not saved" in response.content.decode()
+    assert FollowUp.objects.count() == 1
+
+
+def test_history_page_shows_the_diff_to_staff(staff_client, staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    staff_client.post(change_url(commitment), edit_data(commitment, title="Presidency priority"))
+    html = staff_client.get(
+        f"/admin/commitments/commitment/{commitment.pk}/history/"
+    ).content.decode()
+    assert "Presidency priority" in html
+    assert staff_user.username in html
+    assert "Make universalisation a high priority" in html
+
+
+def test_statement_and_theme_changes_are_audited(staff_client, staff_user, seeded):
+    theme = Theme.objects.get(slug="norm")
+    response = staff_client.post(
+        f"/admin/commitments/theme/{theme.pk}/change/",
+        {
+            "name": "Upholding the norm (renamed)",
+            "slug": "norm",
+            "description": theme.description,
+            "position": theme.position,
+        },
+    )
+    assert response.status_code == 302
+    record = theme.history.first()
+    assert record.history_user == staff_user
+    assert record.diff_against(record.prev_record).changed_fields == ["name"]
+    html = staff_client.get(f"/admin/commitments/theme/{theme.pk}/history/").content.decode()
+    assert "Upholding the norm (renamed)" in html
+    statement = Statement.objects.get()
+    assert statement.history.count() == 1  # created by the seed
+
+
+def test_history_cannot_be_reverted_around_the_version_check(staff_client, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    record = commitment.history.first()
+    url = f"/admin/commitments/commitment/{commitment.pk}/history/{record.pk}/"
+    response = staff_client.post(url, edit_data(commitment, title="Reverted"))
+    assert response.status_code == 403
+    commitment.refresh_from_db()
+    assert commitment.title != "Reverted"
+
+
+# Bulk follow-up
+
+
+def bulk_post(client, commitments, **fields):
+    data = {
+        "action": "bulk_follow_up",
+        "_selected_action": [c.pk for c in commitments],
+    }
+    if fields:
+        data["apply"] = "1"
+        data.update({f"version-{c.pk}": c.version for c in commitments})
+        data.update(fields)
+    return client.post("/admin/commitments/commitment/", data)
+
+
+def test_bulk_follow_up_shows_an_intermediate_form(staff_client, seeded):
+    chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-02"]))
+    response = bulk_post(staff_client, chosen)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "2 commitments selected" in html
+    assert "NOR-2012-01" in html
+    assert "NOR-2012-02" in html
+    assert FollowUp.objects.count() == 0
+
+
+def test_bulk_follow_up_records_one_entry_per_commitment(staff_client, staff_user, seeded):
+    chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-02"]))
+    response = bulk_post(
+        staff_client,
+        chosen,
+        status=Status.ON_TRACK,
+        happened_on="2013-05-02",
+        public_note="Raised at the UN General Assembly",
+        internal_note=CANARY,
+    )
+    assert response.status_code == 302
+    assert FollowUp.objects.count() == 2
+    for commitment in chosen:
+        follow_up = commitment.follow_ups.get()
+        assert follow_up.author == staff_user
+        assert follow_up.public_note == "Raised at the UN General Assembly"
+        commitment.refresh_from_db()
+        assert commitment.status == Status.ON_TRACK
+    page = staff_client.get(response.url).content.decode()
+    assert "Recorded the follow-up on each of 2 commitments: NOR-2012-01, NOR-2012-02." in page
+
+
+def test_bulk_follow_up_is_all_or_nothing_and_names_the_culprit(staff_client, seeded):
+    # NOR-2012-07 is one-off: "on track" is only for continuous commitments.
+    chosen = list(
+        Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-07", "NOR-2012-09"])
+    )
+    response = bulk_post(
+        staff_client, chosen, status=Status.ON_TRACK, happened_on="2013-05-02", public_note="X"
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "Nothing was recorded: 1 commitment cannot take this follow-up." in html
+    assert "<strong>NOR-2012-07</strong>" in html
+    assert "does not apply to a one-off commitment" in html
+    assert FollowUp.objects.count() == 0
+    assert set(Commitment.objects.values_list("version", flat=True)) == {1}
+
+
+def test_bulk_follow_up_refuses_commitments_changed_since_the_form_opened(
+    staff_client, staff_user, seeded
+):
+    chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-02"]))
+    chosen[1].record_follow_up(status=Status.OFF_TRACK, by=staff_user)
+    chosen[1].version = 1  # the version the intermediate form showed
+    response = bulk_post(staff_client, chosen, status=Status.ON_TRACK, happened_on="2013-05-02")
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert "changed by someone else" in html
+    assert FollowUp.objects.count() == 1
+
+
+def test_bulk_follow_up_with_an_invalid_form_records_nothing(staff_client, seeded):
+    chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01"]))
+    response = bulk_post(staff_client, chosen, status=Status.ON_TRACK, happened_on="")
+    assert response.status_code == 422
+    assert "Nothing was recorded" in response.content.decode()
+    assert FollowUp.objects.count() == 0
+
+
+def test_admin_edit_losing_the_race_after_validation_rolls_back_and_shows_the_conflict(
+    staff_client, staff_user, seeded, monkeypatch
+):
+    """Another save lands between this form's validation and its save."""
+    from commitments.admin import CommitmentAdminForm
+
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    real_clean = CommitmentAdminForm.clean
+    calls = []
+
+    def someone_else_saves():
+        other = Commitment.objects.get(pk=commitment.pk)
+        other.title = "Saved in between"
+        other.save_edit(based_on_version=other.version)
+
+    def clean_with_a_race(form):
+        calls.append(True)
+        if len(calls) == 1:  # validation passes, then the other save lands
+            data = real_clean(form)
+            someone_else_saves()
+            return data
+        # The retry: in real life the other save was committed by its own connection and
+        # survives our rollback; here it shared our test transaction, so re-apply it.
+        someone_else_saves()
+        return real_clean(form)
+
+    monkeypatch.setattr(CommitmentAdminForm, "clean", clean_with_a_race)
+    response = staff_client.post(change_url(commitment), edit_data(commitment, title="Mine"))
+    html = response.content.decode()
+    assert len(calls) == 2
+    assert response.status_code == 200
+    assert "Not saved: NOR-2012-10 was changed by someone else" in html
+    assert "→ Saved in between" in html
+    assert 'value="Mine"' in html
+    commitment.refresh_from_db()
+    assert commitment.title == "Saved in between"
+    assert commitment.version == 2

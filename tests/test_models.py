@@ -4,7 +4,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from commitments.models import AppendOnlyError, Commitment, FollowUp, Kind, Status
+from commitments.models import AppendOnlyError, Commitment, FollowUp, Kind, StaleVersion, Status
 
 from .factories import CommitmentFactory, StatementFactory, UserFactory
 
@@ -158,3 +158,68 @@ def test_statement_paragraphs_mark_each_quote_once():
     assert marked == [commitment]
     joined = "\n\n".join("".join(text for text, _c in runs) for runs in paragraphs)
     assert joined == commitment.statement.text
+
+
+# Versions: no lost updates
+
+
+def test_every_follow_up_and_edit_moves_the_version():
+    commitment = CommitmentFactory()
+    user = UserFactory()
+    assert commitment.version == 1
+    follow_up = commitment.record_follow_up(status=Status.IN_PROGRESS, by=user)
+    assert commitment.version == 2
+    assert follow_up.commitment_version == 2
+    commitment.title = "Edited"
+    commitment.save_edit(based_on_version=2, by=user)
+    commitment.refresh_from_db()
+    assert commitment.version == 3
+    assert commitment.history.first().history_user == user
+
+
+def test_stale_follow_up_raises_and_writes_nothing():
+    commitment = CommitmentFactory()
+    user = UserFactory()
+    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user)
+    stale = Commitment.objects.get(pk=commitment.pk)
+    stale.version = 1
+    with pytest.raises(StaleVersion):
+        stale.record_follow_up(status=Status.ACHIEVED, by=user, based_on_version=1)
+    commitment.refresh_from_db()
+    assert commitment.follow_ups.count() == 1
+    assert commitment.status == Status.IN_PROGRESS
+    assert commitment.version == 2
+
+
+def test_stale_edit_raises_and_writes_nothing():
+    commitment = CommitmentFactory(title="Original")
+    other = Commitment.objects.get(pk=commitment.pk)
+    other.title = "Theirs"
+    other.save_edit(based_on_version=1)
+    commitment.title = "Mine"
+    with pytest.raises(StaleVersion):
+        commitment.save_edit(based_on_version=1)
+    commitment.refresh_from_db()
+    assert commitment.title == "Theirs"
+    assert commitment.version == 2
+
+
+def test_invalid_follow_up_gives_its_version_back():
+    commitment = CommitmentFactory(kind=Kind.CONTINUOUS)
+    with pytest.raises(ValidationError):
+        commitment.record_follow_up(status=Status.ACHIEVED, by=UserFactory(), based_on_version=1)
+    commitment.refresh_from_db()
+    assert commitment.version == 1
+
+
+def test_changes_since_lists_follow_ups_and_field_edits_after_a_version():
+    commitment = CommitmentFactory(title="Before")
+    user = UserFactory(username="carol")
+    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, public_note="one")
+    commitment.title = "After"
+    commitment.save_edit(based_on_version=commitment.version, by=user)
+    changes = commitment.changes_since(1)
+    assert [f.public_note for f in changes.follow_ups] == ["one"]
+    assert [(e.field, e.old, e.new) for e in changes.edits] == [("title", "Before", "After")]
+    assert changes.editors == [user]
+    assert commitment.changes_since(commitment.version).follow_ups == []

@@ -163,6 +163,7 @@ def test_follow_up_is_logged_with_who_recorded_it_and_never_the_notes(
         response = staff_client.post(
             f"/staff/commitments/{commitment.reference}/follow-ups/",
             {
+                f"{prefix}-version": commitment.version,
                 f"{prefix}-status": Status.IN_PROGRESS,
                 f"{prefix}-happened_on": "2013-03-01",
                 f"{prefix}-public_note": "PUBLIC-NOTE-TEXT",

@@ -54,7 +54,7 @@ from commitments.models import (
     Theme,
 )
 
-from .conftest import CANARY
+from .conftest import CANARY, member_of
 from .factories import UserFactory
 
 ANON, MEMBER, STAFF = "anonymous", "logged-in non-staff", "staff"
@@ -97,6 +97,14 @@ def admin_object(s, m, suffix):
 MODEL = r"admin/(?P<app>\w+)/(?P<model>\w+)/"
 READ_ONLY_MODELS = r"admin/(?P<app>commitments)/(?P<model>followup)/"
 AXES_MODELS = r"admin/(?P<app>axes)/(?P<model>access\w+)/"
+IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
+AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme)/"
+
+
+def past_version(s, m):
+    model = apps.get_model(m["app"], m["model"])
+    return model.history.filter(id=s.pk_for(m["app"], m["model"])).first().history_id
+
 
 URL_TABLE = [
     # Probes for load balancers.
@@ -187,6 +195,28 @@ URL_TABLE = [
         {**ADMIN_PAGE, STAFF: (200, REDIRECT)},
         regex=True,
         url=lambda s, m: admin_object(s, m, "change/"),
+    ),
+    # Issue 5: candidate commitments in a statement's text (an empty POST has no formset).
+    Route(
+        "admin/commitments/statement/<int:pk>/propose/",
+        {**ADMIN_PAGE, STAFF: (200, 422)},
+        url=lambda s, m: f"/admin/commitments/statement/{s.statement.pk}/propose/",
+    ),
+    # CSV import and export (django-import-export): an empty POST re-shows its form.
+    Route(IMPORT_EXPORT + "import/", ADMIN_PAGE, regex=True, url=lambda s, m: f"/{m[0]}"),
+    Route(
+        IMPORT_EXPORT + "process_import/",
+        {**ADMIN_PAGE, STAFF: (405, 200)},
+        regex=True,
+        url=lambda s, m: f"/{m[0]}",
+    ),
+    Route(IMPORT_EXPORT + "export/", ADMIN_PAGE, regex=True, url=lambda s, m: f"/{m[0]}"),
+    # One past version from the change history, to read; reverting (POST) is refused.
+    Route(
+        AUDITED + re.escape("^([^/]+)/history/([^/]+)/$"),
+        {**ADMIN_PAGE, STAFF: (200, 403)},
+        regex=True,
+        url=lambda s, m: admin_object(s, m, f"history/{past_version(s, m)}/"),
     ),
     # Every other model admin: the standard views.
     Route(MODEL, ADMIN_PAGE, regex=True, url=lambda s, m: f"/{m[0]}"),
@@ -544,6 +574,7 @@ def test_htmx_fragment_escapes_payloads_and_shows_no_canary_to_the_public(staff_
     response = client.post(
         f"/staff/commitments/{sample.commitment.reference}/follow-ups/",
         {
+            f"{prefix}-version": sample.commitment.version,
             f"{prefix}-status": Status.IN_PROGRESS,
             f"{prefix}-happened_on": "2013-03-01",
             f"{prefix}-public_note": PAYLOAD,
@@ -639,6 +670,7 @@ def test_state_changing_requests_without_a_csrf_token_are_refused(htmx):
         for role, client in clients.items():
             prefix = f"c{sample.commitment.pk}"
             data = {
+                f"{prefix}-version": sample.commitment.version,
                 f"{prefix}-status": Status.OFF_TRACK,
                 f"{prefix}-happened_on": "2013-03-01",
                 "post": "yes",  # would confirm an admin deletion
@@ -659,7 +691,11 @@ def test_staff_post_with_the_token_from_the_page_is_accepted_and_without_it_refu
     page = client.get("/staff/").content.decode()
     token = re.search(r'"x-csrftoken": "([^"]+)"', page)[1]  # hx-headers on <body>
     prefix = f"c{sample.commitment.pk}"
-    data = {f"{prefix}-status": Status.OFF_TRACK, f"{prefix}-happened_on": "2013-03-01"}
+    data = {
+        f"{prefix}-version": sample.commitment.version,
+        f"{prefix}-status": Status.OFF_TRACK,
+        f"{prefix}-happened_on": "2013-03-01",
+    }
     url = f"/staff/commitments/{sample.commitment.reference}/follow-ups/"
     assert client.post(url, data, headers={"HX-Request": "true"}).status_code == 403
     response = client.post(url, data, headers={"HX-Request": "true", "X-CSRFToken": token})
@@ -749,6 +785,7 @@ def test_a_crafted_staff_post_naming_an_existing_follow_up_only_appends():
             f"{prefix}-id": sample.follow_up.pk,
             f"{prefix}-pk": sample.follow_up.pk,
             "id": sample.follow_up.pk,
+            f"{prefix}-version": sample.commitment.version,
             f"{prefix}-status": Status.OFF_TRACK,
             f"{prefix}-happened_on": "2013-03-01",
             f"{prefix}-public_note": "appended",
@@ -792,7 +829,7 @@ def test_five_failed_logins_lock_that_username_from_that_address_with_a_clear_me
 
 @pytest.mark.django_db
 def test_a_locked_username_still_logs_in_from_another_address():
-    user = UserFactory(is_staff=True)
+    user = member_of("viewers")  # /staff/ needs a role (issue 5)
     for _attempt in range(5):
         login("203.0.113.5", user.username, "wrong")
     elsewhere = login("198.51.100.7", user.username, "a-long-test-password")

@@ -1,3 +1,5 @@
+from urllib.parse import quote
+
 import pytest
 from django.core.management import call_command
 from playwright.sync_api import Page, expect
@@ -9,12 +11,12 @@ from ..factories import UserFactory
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def log_in(page: Page, live_server, username):
-    page.goto(f"{live_server.url}/admin/login/?next=/staff/")
+def log_in(page: Page, live_server, username, next_url="/staff/?show=all"):
+    page.goto(f"{live_server.url}/admin/login/?next={quote(next_url)}")
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill("a-long-test-password")
     page.get_by_role("button", name="Log in").click()
-    expect(page).to_have_url(f"{live_server.url}/staff/")
+    expect(page).to_have_url(f"{live_server.url}{next_url}")
 
 
 def test_staff_records_follow_up_in_place_and_public_sees_it(page: Page, live_server):

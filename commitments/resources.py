@@ -1,0 +1,88 @@
+"""CSV import and export of statements and commitments (django-import-export).
+
+The export is the import format: exporting and importing the same file changes nothing.
+Derived state (status, progress) and follow-ups are not part of it: history is recorded,
+not imported, and internal notes never leave the staff pages.
+"""
+
+from django.contrib.auth import get_user_model
+from import_export import fields, resources, widgets
+
+from .models import Article, Commitment, Statement, Theme
+
+
+class StatementResource(resources.ModelResource):
+    class Meta:
+        model = Statement
+        import_id_fields = ["slug"]
+        fields = [
+            "slug",
+            "title",
+            "delegation",
+            "code",
+            "meeting",
+            "place",
+            "date",
+            "language",
+            "source_url",
+            "text",
+        ]
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+
+class CommitmentResource(resources.ModelResource):
+    statement = fields.Field(
+        attribute="statement",
+        column_name="statement",
+        widget=widgets.ForeignKeyWidget(Statement, field="slug"),
+    )
+    theme = fields.Field(
+        attribute="theme", column_name="theme", widget=widgets.ForeignKeyWidget(Theme, "slug")
+    )
+    articles = fields.Field(
+        attribute="articles",
+        column_name="articles",
+        widget=widgets.ManyToManyWidget(Article, separator=",", field="number"),
+    )
+    owner = fields.Field(
+        attribute="owner",
+        column_name="owner",
+        widget=widgets.ForeignKeyWidget(get_user_model(), "username"),
+    )
+
+    class Meta:
+        model = Commitment
+        import_id_fields = ["reference"]
+        fields = [
+            "reference",
+            "statement",
+            "theme",
+            "title",
+            "quote",
+            "kind",
+            "articles",
+            "weight",
+            "owner",
+            "next_review",
+            "published",
+        ]
+        export_order = fields
+        skip_unchanged = True
+        report_skipped = True
+        clean_model_instances = True
+        use_transactions = True
+
+    def get_queryset(self):
+        return Commitment.objects.select_related("statement", "theme", "owner").prefetch_related(
+            "articles"
+        )
+
+    def before_save_instance(self, instance, row, **kwargs):
+        # An import that changes a commitment is an edit: move its version, so a form
+        # opened before the import is refused rather than silently overwriting it.
+        if instance.pk:
+            instance.claim_version()
