@@ -2,7 +2,9 @@ import os
 from importlib import import_module
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
+from django.utils import translation
 
 from .factories import UserFactory
 
@@ -101,3 +103,10 @@ def _page_cache_of_its_own(settings, tmp_path):
         }
     }
     settings.PAGE_CACHE_SECONDS = 300
+
+
+@pytest.fixture(autouse=True)
+def _default_language_after_each_test():
+    """LocaleMiddleware leaves a /fr/ or /es/ request's language active in the test thread."""
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
