@@ -5,7 +5,8 @@
 Scale 1: 20 statements, 2,000 commitments, 50,000 follow-ups; scale 0.1 is ten times
 smaller. Rows go in with bulk_create (FollowUp.save refuses edits, bulk inserts are
 fine) and each commitment's derived current state is computed from the follow-ups generated
-for it, so the database looks exactly as if record_follow_up had written it. Never run it
+for it, so the database looks exactly as if record_follow_up had written it (and the stored
+progress history is written in one go at the end). Never run it
 against the development database: run.py gives it a database of its own.
 """
 
@@ -152,6 +153,10 @@ def build(scale: float, seed: int = 2012) -> dict:
             follow_up.commitment = commitment
             follow_ups.append(follow_up)
     FollowUp.objects.bulk_create(follow_ups, batch_size=2000)
+    # Bulk inserts skip the models' save(): write the stored progress history in one go.
+    from commitments.progress import rebuild
+
+    rebuild()
     return {
         "statements": len(statements),
         "commitments": len(commitments),

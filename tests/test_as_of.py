@@ -2,8 +2,9 @@ import datetime
 
 import pytest
 
-from commitments.charts import progress_chart, progress_history
+from commitments.charts import progress_chart
 from commitments.models import Commitment, Kind, Status, Theme
+from commitments.progress import progress_history
 
 from .factories import CommitmentFactory, StatementFactory, ThemeFactory, UserFactory
 
@@ -112,7 +113,7 @@ def test_history_ends_on_the_same_figures_as_the_dashboard():
             )
     for until in (D(2013, 1, 3), D(2014, 1, 1), D(2020, 1, 1)):
         qs = Commitment.objects.as_of(until)
-        history = progress_history(qs, until)
+        history = progress_history(until)
         summary = qs.progress_summary()
         by_theme = qs.progress_by_theme()
         assert history[-1].overall == summary.percent
@@ -126,7 +127,7 @@ def test_history_steps_only_when_a_figure_changes():
     commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
     commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 6, 1))
     commitment.record_follow_up(status=Status.ACHIEVED, by=user, happened_on=D(2014, 1, 1))
-    history = progress_history(Commitment.objects.all(), D(2020, 1, 1))
+    history = progress_history(D(2020, 1, 1))
     assert [(point.date, point.overall) for point in history] == [
         (D(2012, 4, 16), None),
         (D(2013, 1, 1), 50.0),
@@ -139,7 +140,7 @@ def test_chart_draws_one_line_per_theme_and_one_overall_within_the_plot():
     commitment = CommitmentFactory(kind=Kind.ONE_OFF)
     commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
     themes = list(Theme.objects.all())
-    history = progress_history(Commitment.objects.all(), D(2016, 1, 1))
+    history = progress_history(D(2016, 1, 1))
     chart = progress_chart(history, themes, D(2016, 1, 1))
     assert len(chart["series"]) == 1 + len(themes)
     assert chart["series"][0].last == 50.0

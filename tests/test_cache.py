@@ -232,7 +232,7 @@ def test_dashboard_variants_share_one_progress_history_until_something_changes(
     def history_queries(url):
         with CaptureQueriesContext(connection) as captured:
             assert client.get(url).status_code == 200
-        return [q["sql"] for q in captured if 'FROM "commitments_followup"' in q["sql"]]
+        return [q["sql"] for q in captured if 'FROM "commitments_progresstotal"' in q["sql"]]
 
     assert history_queries("/")
     assert not history_queries("/fr/")

@@ -179,9 +179,60 @@ def test_staff_page_lists_every_commitment_with_a_form(staff_client, seeded):
     response = staff_client.get("/staff/?show=all")
     html = response.content.decode()
     assert response.status_code == 200
+    assert Commitment.objects.count() < 25  # one page
     assert html.count('class="follow-up-form"') == Commitment.objects.count()
     assert "Draft commitment" in html
     assert "no-store" in response.headers["Cache-Control"]
+
+
+def test_a_long_queue_comes_a_page_at_a_time_with_its_total(staff_client, staff_user, seeded):
+    theme = ThemeFactory(slug="long")
+    CommitmentFactory.create_batch(30, theme=theme)
+    first = staff_client.get("/staff/?show=all&theme=long").content.decode()
+    assert first.count('class="follow-up-form"') == 25
+    assert "30 commitments, 1 to 25 shown." in first
+    assert "Page 1 of 2" in first
+    assert 'href="?show=all&amp;theme=long&amp;page=2#staff-results"' in first
+    assert 'hx-target="#staff-results" hx-swap="innerHTML"' in first
+    # Switching queue starts again at page 1; the filters stay.
+    second = staff_client.get("/staff/?show=all&theme=long&page=2").content.decode()
+    assert second.count('class="follow-up-form"') == 5
+    assert "30 commitments, 26 to 30 shown." in second
+    assert 'href="?show=review&amp;theme=long"' in second
+    # The queue counts are the totals, not the page's.
+    all_count = Commitment.objects.count()
+    assert f'All <span class="count">{all_count}</span>' in staff_client.get(
+        "/staff/?show=all"
+    ).content.decode()
+
+
+def test_a_refused_entry_is_shown_even_when_its_row_is_on_another_page(
+    staff_client, staff_user, seeded
+):
+    theme = ThemeFactory(slug="long")
+    batch = CommitmentFactory.create_batch(30, theme=theme)
+    last = sorted(batch, key=lambda c: c.reference)[-1]  # on page 2
+    response = staff_client.post(
+        f"{record_url(last.reference)}?show=all&theme=long&page=1",
+        follow_up_data(last, happened_on="", public_note="Keep this text"),
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert f'id="c-{last.reference}"' in html
+    assert "Keep this text" in html
+    assert html.count('class="follow-up-form"') == 26
+    assert FollowUp.objects.count() == 0
+
+
+def test_recording_on_page_two_comes_back_to_page_two(staff_client, seeded):
+    theme = ThemeFactory(slug="long")
+    batch = CommitmentFactory.create_batch(30, theme=theme)
+    last = sorted(batch, key=lambda c: c.reference)[-1]
+    response = staff_client.post(
+        f"{record_url(last.reference)}?show=all&theme=long&page=2", follow_up_data(last)
+    )
+    assert response.status_code == 302
+    assert response.url == f"/staff/?show=all&theme=long&page=2#c-{last.reference}"
 
 
 # Recording

@@ -1,0 +1,202 @@
+"""The stored progress history (commitments/progress.py) is kept in step with every kind of
+change, and says what the dashboard's own figures say on every date.
+
+The oracle is independent of the stored rows: for a date D, the dashboard's aggregate
+queries over Commitment.objects.published().made_by(D).as_of(D), which rebuild each
+commitment's state from its follow-ups in SQL.
+"""
+
+import datetime
+import random
+
+import pytest
+from django.core.management import CommandError, call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from commitments import progress
+from commitments.models import (
+    STATUSES_BY_KIND,
+    Commitment,
+    FollowUp,
+    Kind,
+    ProgressStep,
+    ProgressTotal,
+    Status,
+)
+from commitments.progress import MAX_POINTS, progress_history
+
+from .factories import CommitmentFactory, StatementFactory, ThemeFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+D = datetime.date
+
+
+def oracle(day):
+    """(overall, {theme: percent}) on `day` by the dashboard's aggregate queries."""
+    qs = Commitment.objects.published().made_by(day).as_of(day)
+    by_theme = {theme: summary.percent for theme, summary in qs.progress_by_theme().items()}
+    return qs.progress_summary().percent, by_theme
+
+
+def state_on(history, day):
+    """The history's figures on `day`: those of its last point on or before it."""
+    points = [point for point in history if point.date <= day]
+    return (points[-1].overall, points[-1].by_theme) if points else (None, {})
+
+
+def stored():
+    steps = set(
+        ProgressStep.objects.values_list(
+            "commitment_id", "date", "theme_id", "weighted", "weight", "made"
+        )
+    )
+    totals = set(
+        ProgressTotal.objects.values_list(
+            "period", "date", "theme_id", "weighted", "weight", "made"
+        )
+    )
+    return steps, totals
+
+
+def assert_same_as_a_rebuild():
+    assert progress.differences() == ([], [])
+    before = stored()
+    progress.rebuild()
+    assert stored() == before
+
+
+def follow_up(commitment, rng, user, day):
+    status = rng.choice(STATUSES_BY_KIND[Kind(commitment.kind)])
+    figure = None
+    if status != Status.NOT_ASSESSED and rng.random() < 0.3:
+        figure = rng.randint(0, 100)
+    commitment.record_follow_up(status=status, progress=figure, by=user, happened_on=day)
+
+
+def busy_tracker(seed=7):
+    """Three statements, three themes, a dozen commitments and every kind of change: late
+    and back-dated follow-ups, several on one day, some dated before their statement, edits
+    of weight and theme, unpublishing and publishing again (one by one and in bulk), a
+    statement moved to another date, a commitment deleted and one added late."""
+    rng = random.Random(seed)
+    user = UserFactory()
+    themes = [ThemeFactory() for _ in range(3)]
+    statements = [StatementFactory(date=D(2012 + n, 4, 16)) for n in range(3)]
+    commitments = [
+        CommitmentFactory(
+            statement=statements[n % 3],
+            theme=themes[n % 3],
+            weight=1 + n % 5,
+            kind=Kind.CONTINUOUS if n % 4 == 0 else Kind.ONE_OFF,
+        )
+        for n in range(12)
+    ]
+    for _ in range(60):
+        commitment = rng.choice(commitments)
+        follow_up(commitment, rng, user, D(2011, 6, 1) + datetime.timedelta(rng.randint(0, 2500)))
+    follow_up(commitments[1], rng, user, D(2014, 3, 3))
+    follow_up(commitments[1], rng, user, D(2014, 3, 3))  # two on one day: the later counts
+
+    commitments[2].weight = 9
+    commitments[2].save()
+    commitments[3].theme = themes[0]
+    commitments[3].save()
+    Commitment.objects.filter(pk__in=[commitments[4].pk, commitments[5].pk]).update(published=False)
+    commitments[5].refresh_from_db()
+    commitments[5].published = True
+    commitments[5].save()
+    Commitment.objects.filter(pk=commitments[6].pk).update(weight=4)
+    statements[1].date = D(2013, 9, 1)
+    statements[1].save()
+    spare = CommitmentFactory(statement=statements[0], theme=themes[1])
+    spare.delete()
+    late = CommitmentFactory(statement=statements[2], theme=themes[2], weight=3)
+    follow_up(late, rng, user, D(2015, 1, 1))
+    return commitments
+
+
+def test_the_history_says_what_the_dashboard_says_on_every_date():
+    busy_tracker()
+    until = D(2019, 12, 31)
+    history = progress_history(until)
+    assert len({point.date for point in history}) <= MAX_POINTS
+    event_days = set(Commitment.objects.values_list("follow_ups__happened_on", flat=True)) | set(
+        Commitment.objects.values_list("statement__date", flat=True)
+    )
+    days = sorted(day for day in event_days if day is not None and day <= until)
+    days += [day - datetime.timedelta(1) for day in days] + [until]
+    for day in days:
+        assert state_on(history, day) == oracle(day), day
+    # A date before anything: no point at all.
+    assert progress_history(D(2010, 1, 1)) == []
+
+
+def test_every_kind_of_change_leaves_the_stored_rows_equal_to_a_rebuild():
+    commitments = busy_tracker()
+    assert_same_as_a_rebuild()
+    assert ProgressStep.objects.filter(commitment_id=commitments[4].pk).count() == 0
+    # Deleting a commitment takes its part back out of the totals.
+    lone = CommitmentFactory(theme=ThemeFactory(), weight=2)
+    assert ProgressTotal.objects.filter(theme=lone.theme).exists()
+    lone.delete()
+    assert not ProgressTotal.objects.filter(theme=lone.theme).exists()
+    assert_same_as_a_rebuild()
+
+
+def test_a_long_history_keeps_the_close_of_each_month_and_todays_figure():
+    rng = random.Random(3)
+    user = UserFactory()
+    themes = [ThemeFactory(), ThemeFactory()]
+    commitments = [
+        CommitmentFactory(theme=themes[n % 2], weight=1 + n, kind=Kind.ONE_OFF) for n in range(4)
+    ]
+    start = D(2012, 5, 1)
+    for n in range(MAX_POINTS + 60):  # more days with a change than a chart can show
+        day = start + datetime.timedelta(days=3 * n)
+        commitment = commitments[n % 4]
+        commitment.record_follow_up(
+            status=Status.IN_PROGRESS, progress=rng.randint(0, 100), by=user, happened_on=day
+        )
+    until = D(2014, 9, 20)
+    history = progress_history(until)
+    assert len(history) < MAX_POINTS
+    *months, last = history
+    for point in months:
+        following = point.date + datetime.timedelta(1)
+        assert following.day == 1, point.date  # each month at its close
+        assert (point.overall, point.by_theme) == oracle(point.date)
+    latest = FollowUp.objects.filter(happened_on__lte=until).latest("happened_on").happened_on
+    assert (latest.year, latest.month) == (until.year, until.month)
+    assert last.date == latest  # this month at its last change
+    assert (last.overall, last.by_theme) == oracle(until)
+    assert_same_as_a_rebuild()
+
+
+@pytest.mark.parametrize("follow_ups", [3, MAX_POINTS + 5])
+def test_reading_the_history_takes_two_queries_whatever_its_length(follow_ups):
+    user = UserFactory()
+    commitment = CommitmentFactory()
+    for n in range(follow_ups):
+        commitment.record_follow_up(
+            status=Status.IN_PROGRESS,
+            progress=n % 100,
+            by=user,
+            happened_on=D(2013, 1, 1) + datetime.timedelta(n),
+        )
+    with CaptureQueriesContext(connection) as captured:
+        history = progress_history(D(2020, 1, 1))
+    assert history
+    assert len(captured) == 2
+
+
+def test_rebuild_progress_repairs_rows_written_around_the_models():
+    busy_tracker(seed=11)
+    call_command("rebuild_progress", "--check")
+    ProgressTotal.objects.filter(period="day").delete()  # as if loaded in bulk
+    with pytest.raises(CommandError, match="out of step"):
+        call_command("rebuild_progress", "--check")
+    call_command("rebuild_progress")
+    call_command("rebuild_progress", "--check")
+    assert_same_as_a_rebuild()
