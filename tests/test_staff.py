@@ -201,9 +201,10 @@ def test_a_long_queue_comes_a_page_at_a_time_with_its_total(staff_client, staff_
     assert 'href="?show=review&amp;theme=long"' in second
     # The queue counts are the totals, not the page's.
     all_count = Commitment.objects.count()
-    assert f'All <span class="count">{all_count}</span>' in staff_client.get(
-        "/staff/?show=all"
-    ).content.decode()
+    assert (
+        f'All <span class="count">{all_count}</span>'
+        in staff_client.get("/staff/?show=all").content.decode()
+    )
 
 
 def test_a_refused_entry_is_shown_even_when_its_row_is_on_another_page(
