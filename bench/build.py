@@ -35,6 +35,9 @@ ARTICLES += [(5, "Victim assistance"), (6, "International cooperation and assist
 ARTICLES += [(8, "Facilitation and clarification of compliance"), (21, "Relations")]
 
 BENCH_STAFF = "bench-staff"
+FOLLOW_UPS_PER_COMMITMENT = 25
+# Each follow-up moved the commitment's version by one, as record_follow_up does.
+VERSION_AFTER_BUILD = 1 + FOLLOW_UPS_PER_COMMITMENT
 BENCH_PASSWORD = "bench-password-not-secret"  # noqa: S105 - a throwaway bench database
 
 
@@ -69,7 +72,7 @@ def build(scale: float, seed: int = 2012) -> dict:
     articles = Article.objects.bulk_create([Article(number=n, title=t) for n, t in ARTICLES])
     statements_n = max(1, round(20 * scale))
     per_statement = 100
-    follow_ups_per = 25
+    follow_ups_per = FOLLOW_UPS_PER_COMMITMENT
     today = datetime.date.today()
 
     statements, commitments, follow_ups = [], [], []

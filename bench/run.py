@@ -44,7 +44,7 @@ WRITERS = 4
 ACCEPT_GZIP = "Accept-Encoding: gzip, deflate, br"
 
 sys.path.insert(0, str(ROOT / "bench"))
-from build import BENCH_PASSWORD, BENCH_STAFF  # noqa: E402
+from build import BENCH_PASSWORD, BENCH_STAFF, VERSION_AFTER_BUILD  # noqa: E402
 
 SIZES = [("2,000 commitments", 1.0), ("200 commitments", 0.1)]
 
@@ -413,7 +413,11 @@ def measure_csv_memory(env):
 
 
 def writer(index, seconds, references, queue):
-    """One staff member recording follow-ups as fast as the server lets them, over HTTP."""
+    """One staff member recording follow-ups as fast as the server lets them, over HTTP.
+
+    Like the staff page, each post says which version of the commitment it is based on: the
+    version the build left, then the one in the fresh form each answer carries. The writers'
+    commitments are disjoint, so a refusal (409) would be a real error, and counts as one."""
     ok, errors, locked, samples = 0, 0, 0, []
     try:
         cookies = login(f"{BENCH_STAFF}-{index + 1}")
@@ -429,6 +433,7 @@ def writer(index, seconds, references, queue):
     today = datetime.date.today().isoformat()
     deadline = time.monotonic() + seconds
     n = 0
+    versions = {}
     connection = http.client.HTTPConnection(HOST, PORT, timeout=60)
     while time.monotonic() < deadline:
         pk, reference, continuous = references[n % len(references)]
@@ -436,6 +441,7 @@ def writer(index, seconds, references, queue):
         prefix = f"c{pk}"
         body = urllib.parse.urlencode(
             {
+                f"{prefix}-version": versions.get(pk, VERSION_AFTER_BUILD),
                 f"{prefix}-status": "on_track" if continuous else "in_progress",
                 f"{prefix}-happened_on": today,
                 f"{prefix}-public_note": f"Bench writer {index}, entry {n}.",
@@ -448,6 +454,9 @@ def writer(index, seconds, references, queue):
             )
             response = connection.getresponse()
             text = response.read()
+            version = re.search(rf'name="{prefix}-version" value="(\d+)"'.encode(), text)
+            if version:
+                versions[pk] = int(version.group(1))
             if response.status == 200:
                 ok += 1
             else:
@@ -476,6 +485,15 @@ def count_follow_ups(env):
         check=True,
     )
     return int(result.stdout.strip().splitlines()[-1])
+
+
+def history_in_step(env):
+    """`manage.py rebuild_progress --check`: the stored progress history still equals a
+    rebuild from the follow-ups after the concurrent writes."""
+    result = subprocess.run(  # noqa: S603
+        [PY, "manage.py", "rebuild_progress", "--check"], env=env, cwd=ROOT, capture_output=True
+    )
+    return result.returncode == 0
 
 
 def measure_writes(env, scale):
@@ -533,6 +551,7 @@ def measure_writes(env, scale):
         "locked": sum(r["locked"] for r in results) + server_log.count("database is locked"),
         "stored": after - before,
         "counts_match": after - before == ok,
+        "history_in_step": history_in_step(env),
         "reads_per_s": reads,
         "read_errors": read_errors,
         "samples": [s for r in results for s in r["samples"]],
@@ -680,21 +699,41 @@ def render(sections, memory, writes, took):
         "2,000 commitments.",
         "",
         '| database | writes | writes/s | errors | "database is locked" | stored | counts match '
-        "| public reads/s meanwhile | read errors |",
-        "|---|---:|---:|---:|---:|---:|---|---:|---:|",
+        "| progress history in step | public reads/s meanwhile | read errors |",
+        "|---|---:|---:|---:|---:|---:|---|---|---:|---:|",
     ]
+    samples = []
     for database, result in writes:
         if result is None:
-            out.append(f"| {database} | not measured: no server on 127.0.0.1:5432 | | | | | | | |")
+            out.append(
+                f"| {database} | not measured: no server on 127.0.0.1:5432 | | | | | | | | |"
+            )
             continue
         out.append(
             f"| {database} | {result['writes']:,} | {result['writes_per_s']:.1f} "
             f"| {result['errors']} | {result['locked']} | {result['stored']:,} "
-            f"| {'yes' if result['counts_match'] else 'NO'} | {result['reads_per_s']:.1f} "
+            f"| {'yes' if result['counts_match'] else 'NO'} "
+            f"| {'yes' if result['history_in_step'] else 'NO'} | {result['reads_per_s']:.1f} "
             f"| {result['read_errors']} |"
         )
         if result["samples"]:
-            out.append(f"\nFirst errors ({database}): {result['samples']}\n")
+            samples.append(f"First errors ({database}): {result['samples']}")
+    out += ["", "Targets:"]
+    for database, result in writes:
+        if result is not None:
+            met = (
+                result["writes"] > 0
+                and result["errors"] == 0
+                and result["locked"] == 0
+                and result["counts_match"]
+                and result["history_in_step"]
+                and result["read_errors"] == 0
+            )
+            out.append(
+                f"- {'met' if met else 'MISSED'}: {database}: writes stored, zero errors, "
+                "every follow-up stored, progress history in step"
+            )
+    out += ["", *samples] if samples else []
     return "\n".join(out) + "\n"
 
 
