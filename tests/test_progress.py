@@ -12,6 +12,7 @@ import random
 import pytest
 from django.core.management import CommandError, call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.test.utils import CaptureQueriesContext
 
 from commitments import progress
@@ -200,3 +201,46 @@ def test_rebuild_progress_repairs_rows_written_around_the_models():
     call_command("rebuild_progress")
     call_command("rebuild_progress", "--check")
     assert_same_as_a_rebuild()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_writes_the_history_of_a_tracker_that_already_has_follow_ups():
+    before = [("commitments", "0004_followup_latest_index")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    old = executor.loader.project_state(before).apps
+    user = old.get_model("auth", "User").objects.create(username="migrator")
+    theme = old.get_model("commitments", "Theme").objects.create(name="Old", slug="old")
+    statement = old.get_model("commitments", "Statement").objects.create(
+        title="Old statement",
+        slug="old",
+        delegation="Oldland",
+        meeting="MSP",
+        place="Geneva",
+        date=D(2012, 4, 16),
+        text="We will do it.",
+        code="OLD",
+    )
+    Commitment_ = old.get_model("commitments", "Commitment")
+    FollowUp_ = old.get_model("commitments", "FollowUp")
+    for n in range(3):
+        commitment = Commitment_.objects.create(
+            statement=statement,
+            theme=theme,
+            reference=f"OLD-{n}",
+            title=f"Old {n}",
+            quote="We will do it.",
+            weight=1 + n,
+        )
+        FollowUp_.objects.create(
+            commitment=commitment,
+            status=Status.IN_PROGRESS,
+            progress=20 * n,
+            happened_on=D(2013, 1, 1 + n),
+            author=user,
+        )
+    executor = MigrationExecutor(connection)
+    executor.migrate(executor.loader.graph.leaf_nodes())
+    assert ProgressStep.objects.count() == 3 + 3  # the day each was made, the day it moved
+    assert progress.differences() == ([], [])
+    assert state_on(progress_history(D(2014, 1, 1)), D(2014, 1, 1)) == oracle(D(2014, 1, 1))
