@@ -39,6 +39,12 @@ from .models import (
 MAX_POINTS = 240
 
 
+class History(list):
+    """The points of a progress history; `monthly` when they are month closes."""
+
+    monthly = False
+
+
 @dataclass
 class HistoryPoint:
     date: datetime.date
@@ -269,13 +275,15 @@ def progress_history(until):
             return last
         return (day + datetime.timedelta(days=31)).replace(day=1) - datetime.timedelta(days=1)
 
-    return _running(rows, close)
+    history = _running(rows, close)
+    history.monthly = True
+    return history
 
 
 def _running(rows, point_date):
     """Running sums over rows ordered by date: a point for each date, when a figure changed."""
     sums = {}  # theme -> [weighted, weight, made]
-    history = []
+    history = History()
 
     def point(day):
         weighted = sum(total[0] for total in sums.values())

@@ -155,6 +155,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
             "summary": commitments.progress_summary(),
             "themes": [(theme, by_theme[theme.pk]) for theme in themes],
             "history_rows": history_table_rows(history, themes),
+            "history_monthly": history.monthly,
             "history_themes": themes,
             "chart": progress_chart(history, themes, until),
             "meetings": meetings_between(first, today),

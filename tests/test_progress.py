@@ -118,11 +118,16 @@ def busy_tracker(seed=7):
     return commitments
 
 
-def test_the_history_says_what_the_dashboard_says_on_every_date():
+def test_the_history_says_what_the_dashboard_says_on_every_date(client, settings):
     busy_tracker()
     until = D(2019, 12, 31)
     history = progress_history(until)
     assert len({point.date for point in history}) <= MAX_POINTS
+    assert not history.monthly
+    settings.PAGE_CACHE_SECONDS = 0
+    table = client.get(f"/?as_of={until.isoformat()}").content.decode()
+    assert "Progress on each date a figure changed" in table
+    assert table.count('<tr><th scope="row"><time') == len(history)
     event_days = set(Commitment.objects.values_list("follow_ups__happened_on", flat=True)) | set(
         Commitment.objects.values_list("statement__date", flat=True)
     )
@@ -146,7 +151,7 @@ def test_every_kind_of_change_leaves_the_stored_rows_equal_to_a_rebuild():
     assert_same_as_a_rebuild()
 
 
-def test_a_long_history_keeps_the_close_of_each_month_and_todays_figure():
+def test_a_long_history_keeps_the_close_of_each_month_and_todays_figure(client, settings):
     rng = random.Random(3)
     user = UserFactory()
     themes = [ThemeFactory(), ThemeFactory()]
@@ -163,6 +168,11 @@ def test_a_long_history_keeps_the_close_of_each_month_and_todays_figure():
     until = D(2014, 9, 20)
     history = progress_history(until)
     assert len(history) < MAX_POINTS
+    assert history.monthly
+    settings.PAGE_CACHE_SECONDS = 0
+    table = client.get(f"/?as_of={until.isoformat()}").content.decode()
+    assert "Progress at the close of each month, and on the last day a figure changed" in table
+    assert table.count('<tr><th scope="row"><time') == len(history)
     *months, last = history
     for point in months:
         following = point.date + datetime.timedelta(1)
@@ -189,6 +199,7 @@ def test_reading_the_history_takes_two_queries_whatever_its_length(follow_ups):
     with CaptureQueriesContext(connection) as captured:
         history = progress_history(D(2020, 1, 1))
     assert history
+    assert history.monthly == (follow_ups > MAX_POINTS)
     assert len(captured) == 2
 
 
