@@ -157,6 +157,10 @@ def refresh(pks):
     if not pks:
         return
     with transaction.atomic():
+        # Two refreshes of one commitment must not both add their difference to the same
+        # stored steps: the second waits here for the first (PostgreSQL; SQLite writes one
+        # transaction at a time anyway).
+        list(Commitment.objects.select_for_update().filter(pk__in=pks).order_by("pk").values("pk"))
         stored = {
             (pk, day): (theme, weighted, weight, made)
             for pk, day, theme, weighted, weight, made in ProgressStep.objects.filter(
