@@ -68,9 +68,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language from the URL prefix (public pages) or Accept-Language (staff); sets no cookie.
     "django.middleware.locale.LocaleMiddleware",
-    # Anonymous public pages from the shared cache (commitments/cache.py); after the language
+    # Anonymous public pages from the shared cache (ccmtracker/pagecache.py); after the language
     # is known, before the middleware a cached page does not need.
-    "commitments.cache.PublicPageCacheMiddleware",
+    "ccmtracker.pagecache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -222,7 +222,7 @@ else:
         )
 
 # Anonymous public pages are kept in that cache for this many seconds (0: not cached) and
-# outdated at once whenever public data changes (commitments/cache.py).
+# outdated at once whenever public data changes (ccmtracker/pagecache.py).
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
 PAGE_CACHE_ALIAS = "default"
 

@@ -13,7 +13,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import condition, require_safe
 
-from .cache import public_etag, public_page
+from ccmtracker.pagecache import public_etag, public_page
+
 from .models import STATUS_INFO, FollowUp, Status
 from .views import public_selection
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from .cache import public_data_changed
+from .changes import public_data_changed
 
 
 def refresh_progress(pks):

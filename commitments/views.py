@@ -20,7 +20,9 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
 
-from .cache import public_page, shared
+from ccmtracker.pagecache import public_page
+
+from .changes import shared
 from .charts import history_table_rows, progress_chart
 from .forms import QUEUES, FollowUpForm, PublicFilterForm, StaffFilterForm
 from .meetings import meetings_between

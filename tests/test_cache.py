@@ -14,7 +14,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
 
-from commitments.cache import PublicPageCacheMiddleware, public_page
+from ccmtracker.pagecache import PublicPageCacheMiddleware, public_page
 from commitments.models import Commitment, Status
 
 from .conftest import CANARY

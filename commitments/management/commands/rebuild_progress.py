@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand, CommandError
 
-from commitments.cache import public_data_changed
+from commitments.changes import public_data_changed
 from commitments.progress import differences, rebuild
 
 

@@ -1,11 +1,11 @@
-"""The shared cache of anonymous public pages, and its invalidation.
+"""The shared cache of anonymous public pages.
 
 Every public response is stored in the default cache (Redis when CACHE_URL/REDIS_URL is set,
 else a file cache every worker process on the machine shares) together with the
-*generation* of the public data it was built from. Anything public that changes bumps the
-generation (`public_data_changed`, called from the models' save paths), so the very next
-request, in whichever worker, finds its stored page outdated and builds a fresh one. One
-cache round trip per hit: the generation and the page are read together.
+*generation* of the public data it was built from (commitments/changes.py). Anything public
+that changes bumps the generation, so the next request, in whichever worker, finds its stored
+page outdated and builds a fresh one. One cache round trip per hit: the generation and the
+page are read together.
 
 Only anonymous GETs are served from or stored in the cache: a request that carries a session
 or messages cookie (anyone logged in) is never served a stored page, and a response that
@@ -14,17 +14,15 @@ sets a cookie, is private or varies on anything but language and htmx is never s
 
 import hashlib
 import re
-import time
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import caches
-from django.db import transaction
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.translation import get_language
 
-GENERATION_KEY = "public:generation"
+from commitments.changes import GENERATION_KEY, current_generation, data_cache
+
 # A stored page may vary on these request headers: the language, gzip and the htmx headers
 # are part of the key; a Cookie vary is safe because cookie-bearing visitors skip the cache.
 SAFE_VARY = {
@@ -37,55 +35,6 @@ SAFE_VARY = {
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # Cookies that change nothing on a public page; any other cookie means "not anonymous".
 HARMLESS_COOKIES = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
-
-
-def _cache():
-    return caches[settings.PAGE_CACHE_ALIAS]
-
-
-def _new_generation():
-    return f"{time.time_ns():x}"
-
-
-def current_generation() -> str:
-    """The generation of the public data now; created when the cache has none."""
-    cache = _cache()
-    generation = cache.get(GENERATION_KEY)
-    if generation is None:
-        cache.add(GENERATION_KEY, _new_generation(), timeout=None)
-        generation = cache.get(GENERATION_KEY)
-    return generation
-
-
-def _bump():
-    _cache().set(GENERATION_KEY, _new_generation(), timeout=None)
-
-
-def public_data_changed():
-    """Outdate every stored public page, now and again once the transaction commits.
-
-    The bump after commit is the one that counts: a page built between the first bump and
-    the commit may still show the old data. The first makes a change visible at once to
-    code that reads inside the same transaction.
-    """
-    _bump()
-    transaction.on_commit(_bump)
-
-
-def shared(name: str, compute):
-    """compute() once per generation of the public data, for every worker: a costly figure
-    that many pages show (the dashboard's progress history, the same in every language and
-    for every filter). Off when the page cache is off, so "uncached" stays honest."""
-    if settings.PAGE_CACHE_SECONDS <= 0:
-        return compute()
-    cache = _cache()
-    # The generation is read before the data, so a value is never filed under a newer one.
-    key = f"shared:{current_generation()}:{name}"
-    value = cache.get(key)
-    if value is None:
-        value = compute()
-        cache.set(key, value, settings.PAGE_CACHE_SECONDS)
-    return value
 
 
 def public_etag(request, *args, **kwargs) -> str:
@@ -158,7 +107,7 @@ class PublicPageCacheMiddleware:
     def __call__(self, request):
         if not _anonymous_get(request):
             return self.get_response(request)
-        cache = _cache()
+        cache = data_cache()
         key = _key(request)
         found = cache.get_many([GENERATION_KEY, key])
         generation = found.get(GENERATION_KEY)
