@@ -1,6 +1,34 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, pre_migrate
+
+
+def _drop_triggers(sender, using, plan=None, **kwargs):
+    """Before migrations run: the triggers that mark outdated copies come off the tables a
+    migration may rebuild (commitments.derived)."""
+    if plan:
+        from django.db import connections
+
+        from .derived import drop_triggers
+
+        drop_triggers(connections[using])
+
+
+def _install_triggers(sender, using, **kwargs):
+    """After migrations: the triggers go back on, and if any was missing every commitment
+    is re-derived from its follow-ups, so that nothing written meanwhile goes unmarked."""
+    from django.db import connections
+
+    from .derived import install_triggers, sync
+
+    connection = connections[using]
+    if install_triggers(connection) and using == "default":
+        sync()
 
 
 class CommitmentsConfig(AppConfig):
     name = "commitments"
     verbose_name = "Commitments"
+
+    def ready(self):
+        pre_migrate.connect(_drop_triggers, sender=self)
+        post_migrate.connect(_install_triggers, sender=self)

@@ -9,9 +9,17 @@ from django.contrib.auth import get_user_model
 from import_export import fields, resources, widgets
 
 from .models import Article, Commitment, Statement, Theme
+from .records import changed, claim_version
 
 
-class StatementResource(resources.ModelResource):
+class PublicDataResource(resources.ModelResource):
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        # In the import's transaction: a preview (dry run) rolls it all back, bump included.
+        changed()
+
+
+class StatementResource(PublicDataResource):
     class Meta:
         model = Statement
         import_id_fields = ["slug"]
@@ -34,7 +42,7 @@ class StatementResource(resources.ModelResource):
         use_transactions = True
 
 
-class CommitmentResource(resources.ModelResource):
+class CommitmentResource(PublicDataResource):
     statement = fields.Field(
         attribute="statement",
         column_name="statement",
@@ -85,4 +93,4 @@ class CommitmentResource(resources.ModelResource):
         # An import that changes a commitment is an edit: move its version, so a form
         # opened before the import is refused rather than silently overwriting it.
         if instance.pk:
-            instance.claim_version()
+            claim_version(instance)

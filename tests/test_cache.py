@@ -16,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 
 from ccmtracker.pagecache import PublicPageCacheMiddleware, public_page
 from commitments.models import Commitment, Status
+from commitments.records import record_follow_up
 
 from .conftest import CANARY
 from .factories import CommitmentFactory, UserFactory
@@ -39,8 +40,8 @@ def test_new_follow_up_is_visible_on_the_very_next_request(client, seeded, staff
     commitment = Commitment.objects.get(reference="NOR-2012-01")
     client.get(commitment.get_absolute_url())
     client.get("/")
-    commitment.record_follow_up(
-        status=Status.ON_TRACK, by=staff_user, public_note="Fresh news from Oslo"
+    record_follow_up(
+        commitment, status=Status.ON_TRACK, by=staff_user, public_note="Fresh news from Oslo"
     )
     assert "Fresh news from Oslo" in client.get(commitment.get_absolute_url()).content.decode()
     assert "0 of 10 commitments assessed" not in client.get("/").content.decode()
@@ -140,8 +141,12 @@ def test_each_language_is_cached_apart(client, seeded):
 
 def test_internal_note_never_reaches_a_cached_page(client, seeded, staff_user):
     commitment = Commitment.objects.get(reference="NOR-2012-02")
-    commitment.record_follow_up(
-        status=Status.ON_TRACK, by=staff_user, public_note="Public", internal_note=CANARY
+    record_follow_up(
+        commitment,
+        status=Status.ON_TRACK,
+        by=staff_user,
+        public_note="Public",
+        internal_note=CANARY,
     )
     for _ in range(2):
         for url in ("/", commitment.get_absolute_url(), "/feed/", "/data/follow-ups.csv"):
@@ -200,7 +205,7 @@ def test_follow_up_recorded_by_one_process_is_seen_at_once_by_every_gunicorn_wor
             "from django.contrib.auth.models import User; "
             "from commitments.models import Commitment; "
             "user = User.objects.create_user('writer'); "
-            "Commitment.objects.get(reference='NOR-2012-03').record_follow_up("
+            "record_follow_up(Commitment.objects.get(reference='NOR-2012-03'), "
             "status='on_track', by=user, public_note='Written by another process')"
         )
         subprocess.run([*manage, "shell", "-c", record], env=env, check=True, cwd=ROOT)  # noqa: S603
@@ -214,7 +219,7 @@ def test_follow_up_recorded_by_one_process_is_seen_at_once_by_every_gunicorn_wor
 def test_many_commitments_make_more_pages_not_longer_ones(client, db):
     user = UserFactory()
     for commitment in CommitmentFactory.create_batch(60):
-        commitment.record_follow_up(status=Status.IN_PROGRESS, by=user)
+        record_follow_up(commitment, status=Status.IN_PROGRESS, by=user)
     first = client.get("/").content.decode()
     assert first.count('<tr id="row-') == 50
     assert "Page 1 of 2" in first
@@ -237,7 +242,7 @@ def test_dashboard_variants_share_one_progress_history_until_something_changes(
     assert history_queries("/")
     assert not history_queries("/fr/")
     assert not history_queries("/?status=on_track")
-    Commitment.objects.get(reference="NOR-2012-01").record_follow_up(
-        status=Status.ON_TRACK, by=staff_user
+    record_follow_up(
+        Commitment.objects.get(reference="NOR-2012-01"), status=Status.ON_TRACK, by=staff_user
     )
     assert history_queries("/?status=off_track")

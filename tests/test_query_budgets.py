@@ -6,6 +6,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from commitments.models import Article, Commitment, Kind, Statement, Status
+from commitments.records import record_follow_up
 
 from .factories import CommitmentFactory, StatementFactory, ThemeFactory
 
@@ -52,7 +53,8 @@ def grow(count):
         )
         commitment.articles.set(articles)
         for offset, status in enumerate([Status.NOT_STARTED, Status.IN_PROGRESS, Status.ACHIEVED]):
-            commitment.record_follow_up(
+            record_follow_up(
+                commitment,
                 status=status,
                 by=user,
                 happened_on=D(2013 + offset, 1 + index % 12, 1),

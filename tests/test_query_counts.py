@@ -8,6 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from commitments.models import Article, Commitment, Kind, Statement, Status, Theme
+from commitments.records import record_follow_up
 
 from .conftest import member_of
 from .factories import CommitmentFactory, StatementFactory, ThemeFactory, UserFactory
@@ -51,7 +52,8 @@ def _tracker(commitments, follow_ups_each):
         )
         commitment.articles.add(article)
         for day in range(follow_ups_each):
-            commitment.record_follow_up(
+            record_follow_up(
+                commitment,
                 status=Status.IN_PROGRESS if day % 2 else Status.OFF_TRACK,
                 by=user,
                 happened_on=datetime.date(2013, 1 + day % 12, 1 + n % 28),

@@ -53,6 +53,7 @@ from commitments.models import (
     Status,
     Theme,
 )
+from commitments.records import record_follow_up
 
 from .conftest import CANARY, member_of
 from .factories import UserFactory
@@ -401,7 +402,8 @@ def make_sample():
         quote=quote,
         published=False,
     )
-    follow_up = commitment.record_follow_up(
+    follow_up = record_follow_up(
+        commitment,
         status=Status.IN_PROGRESS,
         by=owner,
         happened_on=datetime.date(2013, 1, 2),
@@ -410,7 +412,7 @@ def make_sample():
         evidence_url="https://example.org/",
         evidence_label=payload(200),
     )
-    unpublished.record_follow_up(status=Status.IN_PROGRESS, by=owner, public_note=CANARY)
+    record_follow_up(unpublished, status=Status.IN_PROGRESS, by=owner, public_note=CANARY)
     axes_fields = {
         "user_agent": payload(255),
         "ip_address": "10.0.0.1",

@@ -6,6 +6,7 @@ from django.db import transaction
 from django.utils.translation import gettext_noop
 
 from commitments.models import Article, Commitment, Kind, Statement, Theme
+from commitments.records import changed
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
@@ -180,4 +181,5 @@ class Command(BaseCommand):
             commitment.save()
             commitment.articles.set([articles[n] for n in numbers])
             created += 1
+        changed()
         self.stdout.write(f"Seed loaded: {created} new record(s), nothing else changed.")
