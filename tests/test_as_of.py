@@ -1,9 +1,9 @@
 import datetime
 
 import pytest
-from commitments.derived import progress_history
 
 from commitments.charts import progress_chart
+from commitments.derived import progress_history
 from commitments.models import Commitment, Kind, Status, Theme
 from commitments.records import record_follow_up
 

@@ -56,7 +56,8 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
     assert csv_header(client.get("/data/commitments.csv")) == [
         "reference", "title", "url", "statement", "statement_url", "delegation",
         "statement_date", "theme", "kind", "articles", "weight", "quote", "status",
-        "status_label", "progress", "last_follow_up_on", "next_review", "review_overdue", "last_recorded_at",
+        "status_label", "progress", "last_follow_up_on", "next_review", "review_overdue",
+        "last_recorded_at",
     ]  # fmt: skip
     assert csv_header(client.get("/data/follow-ups.csv")) == [
         "id", "commitment", "commitment_url", "happened_on", "status", "status_label",
