@@ -18,11 +18,10 @@ def _install_triggers(sender, using, **kwargs):
     is re-derived from its follow-ups, so that nothing written meanwhile goes unmarked."""
     from django.db import connections
 
-    from .derived import install_triggers, sync
+    from .derived import ensure_current, install_triggers
 
-    connection = connections[using]
-    if install_triggers(connection) and using == "default":
-        sync()
+    if install_triggers(connections[using]) and using == "default":
+        ensure_current()
 
 
 class CommitmentsConfig(AppConfig):

@@ -42,10 +42,10 @@ def public_data_changed():
     """Outdate every stored public page once the current transaction commits (at once
     outside a transaction). However many rows a change writes, it bumps once."""
     connection = transaction.get_connection()
-    if connection.in_atomic_block and any(
-        func is _bump for _sids, func, _robust in connection.run_on_commit
-    ):
-        return
+    if connection.in_atomic_block:
+        here = set(connection.savepoint_ids)
+        if any(func is _bump and sids == here for sids, func, _robust in connection.run_on_commit):
+            return  # already due when this block commits
     transaction.on_commit(_bump)
 
 

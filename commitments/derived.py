@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 
+from .changes import public_data_changed
 from .models import (
     Commitment,
     CommitmentState,
@@ -251,10 +252,9 @@ def sync():
     """Recompute the stored copies of every commitment the triggers marked. Returns how many.
 
     The one writer of the copies. Called by the domain's write paths before they commit, and
-    by readers (ensure_current) when a write took another path.
+    by readers (ensure_current) when a write took another path. Outdating the cached pages
+    is the caller's part (once per change).
     """
-    from .changes import public_data_changed
-
     with transaction.atomic():
         pks = _take_marks()
         if not pks:
@@ -263,14 +263,14 @@ def sync():
             rebuild()
         else:
             _refresh(pks)
-        public_data_changed()
     return len(pks)
 
 
 def ensure_current():
-    """Before reading a stored copy: sync() if a write marked anything (one small query)."""
-    if Outdated.objects.exists():
-        sync()
+    """Before reading a stored copy: sync() if a write marked anything (one small query).
+    Such a write went around the domain's paths, so the cached pages are outdated too."""
+    if Outdated.objects.exists() and sync():
+        public_data_changed()
 
 
 def rebuild(apps=None):

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.http import HttpResponse
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
 from ccmtracker.pagecache import PublicPageCacheMiddleware, public_page
@@ -36,29 +37,83 @@ def test_anonymous_page_is_served_from_the_cache_without_a_query(
     assert again.content == first.content
 
 
-def test_new_follow_up_is_visible_on_the_very_next_request(client, seeded, staff_user):
+def test_new_follow_up_is_visible_on_the_very_next_request(
+    client, seeded, staff_user, django_capture_on_commit_callbacks
+):
     commitment = Commitment.objects.get(reference="NOR-2012-01")
     client.get(commitment.get_absolute_url())
     client.get("/")
-    record_follow_up(
-        commitment, status=Status.ON_TRACK, by=staff_user, public_note="Fresh news from Oslo"
-    )
+    with django_capture_on_commit_callbacks(execute=True) as bumps:
+        record_follow_up(
+            commitment, status=Status.ON_TRACK, by=staff_user, public_note="Fresh news from Oslo"
+        )
+    assert len([bump for bump in bumps if bump.__name__ == "_bump"]) == 1  # once per change
     assert "Fresh news from Oslo" in client.get(commitment.get_absolute_url()).content.decode()
     assert "0 of 10 commitments assessed" not in client.get("/").content.decode()
 
 
-def test_bulk_change_to_commitments_outdates_cached_pages(client, seeded):
+def test_deleting_commitments_in_the_admin_outdates_cached_pages(
+    client, seeded, staff_user, django_capture_on_commit_callbacks
+):
     assert "NOR-2012-04" in client.get("/").content.decode()
-    Commitment.objects.filter(reference="NOR-2012-04").update(published=False)
+    assert client.get("/commitments/NOR-2012-04/").status_code == 200
+    admin = Client()
+    admin.force_login(staff_user)
+    pk = Commitment.objects.get(reference="NOR-2012-04").pk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/admin/commitments/commitment/",
+            {"action": "delete_selected", "_selected_action": [pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not Commitment.objects.filter(pk=pk).exists()
     assert "NOR-2012-04" not in client.get("/").content.decode()
     assert client.get("/commitments/NOR-2012-04/").status_code == 404
 
 
-def test_theme_change_outdates_cached_pages(client, seeded):
-    commitment = Commitment.objects.select_related("theme").get(reference="NOR-2012-01")
+def test_deleting_a_commitment_in_the_admin_outdates_cached_pages(
+    client, seeded, staff_user, django_capture_on_commit_callbacks
+):
+    assert "NOR-2012-05" in client.get("/").content.decode()
+    admin = Client()
+    admin.force_login(staff_user)
+    pk = Commitment.objects.get(reference="NOR-2012-05").pk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/commitments/commitment/{pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert "NOR-2012-05" not in client.get("/").content.decode()
+
+
+def test_a_write_around_the_app_reaches_cached_pages_at_the_next_uncached_read(
+    client, seeded, django_capture_on_commit_callbacks
+):
+    """A bulk update or raw SQL skips the domain's paths; the triggers mark it, and the
+    first request that is not served from the cache syncs it and outdates every page."""
+    assert "NOR-2012-04" in client.get("/").content.decode()
+    Commitment.objects.filter(reference="NOR-2012-04").update(published=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get("/?page=1").status_code == 200  # a page not cached yet
+    assert "NOR-2012-04" not in client.get("/").content.decode()
+
+
+def test_theme_change_in_the_admin_outdates_cached_pages(
+    client, seeded, staff_user, django_capture_on_commit_callbacks
+):
+    theme = Commitment.objects.select_related("theme").get(reference="NOR-2012-01").theme
     client.get("/")
-    commitment.theme.name = "Renamed theme for the test"
-    commitment.theme.save()
+    admin = Client()
+    admin.force_login(staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            f"/admin/commitments/theme/{theme.pk}/change/",
+            {
+                "name": "Renamed theme for the test",
+                "slug": theme.slug,
+                "description": theme.description,
+                "position": theme.position,
+            },
+        )
+    assert response.status_code == 302
     assert "Renamed theme for the test" in client.get("/").content.decode()
 
 
@@ -204,6 +259,7 @@ def test_follow_up_recorded_by_one_process_is_seen_at_once_by_every_gunicorn_wor
         record = (
             "from django.contrib.auth.models import User; "
             "from commitments.models import Commitment; "
+            "from commitments.records import record_follow_up; "
             "user = User.objects.create_user('writer'); "
             "record_follow_up(Commitment.objects.get(reference='NOR-2012-03'), "
             "status='on_track', by=user, public_note='Written by another process')"
@@ -232,7 +288,7 @@ def test_many_commitments_make_more_pages_not_longer_ones(client, db):
 
 
 def test_dashboard_variants_share_one_progress_history_until_something_changes(
-    client, seeded, staff_user
+    client, seeded, staff_user, django_capture_on_commit_callbacks
 ):
     def history_queries(url):
         with CaptureQueriesContext(connection) as captured:
@@ -242,7 +298,8 @@ def test_dashboard_variants_share_one_progress_history_until_something_changes(
     assert history_queries("/")
     assert not history_queries("/fr/")
     assert not history_queries("/?status=on_track")
-    record_follow_up(
-        Commitment.objects.get(reference="NOR-2012-01"), status=Status.ON_TRACK, by=staff_user
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        record_follow_up(
+            Commitment.objects.get(reference="NOR-2012-01"), status=Status.ON_TRACK, by=staff_user
+        )
     assert history_queries("/?status=off_track")
