@@ -32,6 +32,7 @@ from django.db.models import F, Q
 
 from .changes import public_data_changed
 from .models import (
+    OLDEST_FIRST,
     Commitment,
     CommitmentState,
     FollowUp,
@@ -42,6 +43,7 @@ from .models import (
     Status,
     Viewpoint,
     effective_progress,
+    seen_from_q,
 )
 
 # A chart 640 pixels wide and its table cannot show more points: beyond this many days, the
@@ -94,12 +96,16 @@ def _rows(pks=None, point=None, commitment_model=Commitment, follow_up_model=Fol
     if pks is not None:
         commitments = commitments.filter(pk__in=pks)
         follow_ups = follow_ups.filter(commitment__in=pks)
-    if point is not None and point.known_on is not None:
-        commitments = commitments.filter(created_at__lt=point.recorded_before)
-        follow_ups = follow_ups.filter(recorded_at__lt=point.recorded_before)
+    if point is not None:
+        # Everything that had happened (the history is cut at each date when it is read),
+        # from what had been recorded by the known-on day.
+        point = Viewpoint(None, point.known_on)
+        follow_ups = follow_ups.filter(seen_from_q(point))
+        if point.known_on is not None:
+            commitments = commitments.filter(created_at__lt=point.recorded_before)
     return (
         commitments.values("pk", "published", "theme_id", "weight", "statement__date").order_by(),
-        follow_ups.order_by("happened_on", "recorded_at", "id").values_list(
+        follow_ups.order_by(*OLDEST_FIRST).values_list(
             "commitment_id", "happened_on", "recorded_at", "status", "progress"
         ),
     )

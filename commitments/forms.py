@@ -57,6 +57,10 @@ class FollowUpForm(forms.ModelForm):
         self.fields["happened_on"].required = True
         self.fields["happened_on"].initial = timezone.localdate
 
+    def validate_constraints(self):
+        """The database's check constraints repeat what the fields' validators and the
+        model's clean() already check here (and the insert enforces them): no query each."""
+
     def record(self, by):
         """Record the follow-up; raises StaleVersion if the commitment moved meanwhile."""
         data = {name: self.cleaned_data[name] for name in FOLLOW_UP_FIELDS}

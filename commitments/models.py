@@ -182,6 +182,7 @@ def effective_progress(status, progress):
 # The order of a commitment's follow-ups, newest first: by the date it happened, then by when
 # it was recorded (a correction recorded later for the same day wins), then by id.
 TIMELINE = ("-happened_on", "-recorded_at", "-id")
+OLDEST_FIRST = tuple(field.removeprefix("-") for field in TIMELINE)
 
 
 @dataclass(frozen=True)
@@ -582,17 +583,10 @@ class FollowUpQuerySet(models.QuerySet):
         return self.order_by(*TIMELINE)
 
     def oldest_first(self):
-        return self.order_by(*(field.removeprefix("-") for field in TIMELINE))
+        return self.order_by(*OLDEST_FIRST)
 
     def seen_from(self, point):
-        """The follow-ups visible from a Viewpoint: those that had happened by its as-at date
-        and had been recorded by the end of its known-on day. The one as-of filter."""
-        qs = self
-        if point.as_at is not None:
-            qs = qs.filter(happened_on__lte=point.as_at)
-        if point.known_on is not None:
-            qs = qs.filter(recorded_at__lt=point.recorded_before)
-        return qs
+        return self.filter(seen_from_q(point))
 
     # History is append-only: bulk changes are refused as well as single ones.
     def update(self, **kwargs):
@@ -600,6 +594,17 @@ class FollowUpQuerySet(models.QuerySet):
 
     def delete(self):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
+
+
+def seen_from_q(point):
+    """The follow-ups visible from a Viewpoint: those that had happened by its as-at date and
+    had been recorded by the end of its known-on day. The one as-of filter."""
+    condition = Q()
+    if point.as_at is not None:
+        condition &= Q(happened_on__lte=point.as_at)
+    if point.known_on is not None:
+        condition &= Q(recorded_at__lt=point.recorded_before)
+    return condition
 
 
 class AppendOnlyError(Exception):
