@@ -488,7 +488,8 @@ def progress_history(until, known_on=None):
     Today's knowledge reads the stored totals: two small queries whatever the size (the days
     with a change, up to MAX_POINTS + 1; then either those days' totals or, for a longer
     history, the monthly totals before `until`'s month and the daily ones within it). A past
-    day's knowledge is derived from the follow-ups recorded by then, the same way.
+    day's knowledge is derived from the follow-ups recorded by then (_known_totals), and
+    read the same way.
     """
     month = _month(until)
     if known_on is None:
@@ -504,10 +505,9 @@ def progress_history(until, known_on=None):
             totals.filter(Q(period=Period.MONTH, date__lt=month) | (days & Q(date__gte=month)))
         )
     else:
-        steps, _states = derive(*_rows(point=Viewpoint(None, known_on)))
         totals = sorted(
             (day, period, theme, *total)
-            for (period, day, theme), total in _totals(steps).items()
+            for (period, day, theme), total in _known_totals(known_on).items()
             if any(total)
         )
         daily = [
@@ -524,6 +524,55 @@ def progress_history(until, known_on=None):
             or (period == Period.DAY and month <= day <= until)
         ]
     return _monthly(rows, month)
+
+
+def _known_totals(known_on):
+    """{(period, date, theme): [weighted, weight, made]} from what had been recorded by the end
+    of `known_on`.
+
+    Usually little has been recorded since: the stored daily totals are corrected for the
+    few commitments with a follow-up recorded (or that were entered) later — their stored
+    steps taken out, their steps as known then put in. When much has been recorded since,
+    every step is derived again from the follow-ups."""
+    point = Viewpoint(None, known_on)
+    later = set(
+        FollowUp.objects.filter(recorded_at__gte=point.recorded_before)
+        .values_list("commitment_id", flat=True)
+        .distinct()
+    ) | set(
+        Commitment.objects.filter(created_at__gte=point.recorded_before).values_list(
+            "pk", flat=True
+        )
+    )
+    if len(later) > max(50, Commitment.objects.count() // 4):
+        return _totals(derive(*_rows(point=point))[0])
+    ensure_current()
+    days = defaultdict(lambda: [0, 0, 0])
+    for day, theme, weighted, weight, made in ProgressTotal.objects.filter(
+        period=Period.DAY
+    ).values_list("date", "theme_id", "weighted", "weight", "made"):
+        days[day, theme] = [weighted, weight, made]
+    stored = {
+        (pk, day): (theme, weighted, weight, made)
+        for pk, day, theme, weighted, weight, made in ProgressStep.objects.filter(
+            commitment_id__in=later
+        ).values_list("commitment_id", "date", "theme_id", "weighted", "weight", "made")
+    }
+    known, _states = derive(*_rows(pks=later, point=point))
+    for steps, sign in ((stored, -1), (known, 1)):
+        for (_pk, day), (theme, weighted, weight, made) in steps.items():
+            total = days[day, theme]
+            total[0] += sign * weighted
+            total[1] += sign * weight
+            total[2] += sign * made
+    totals = defaultdict(lambda: [0, 0, 0])
+    for (day, theme), (weighted, weight, made) in days.items():
+        for key in ((Period.DAY, day, theme), (Period.MONTH, _month(day), theme)):
+            total = totals[key]
+            total[0] += weighted
+            total[1] += weight
+            total[2] += made
+    return totals
 
 
 def _monthly(rows, month):

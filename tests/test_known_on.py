@@ -126,3 +126,44 @@ def test_a_follow_up_recorded_on_its_day_shows_no_recorded_date(client, seeded):
     assert FollowUp.objects.get(pk=follow_up.pk).happened_on == timezone.localdate()
     page = client.get("/commitments/NOR-2012-03/").content.decode()
     assert 'class="recorded' not in page
+
+
+def test_the_history_as_known_on_each_day_says_what_a_recompute_says(seeded):
+    """The chart from a known-on day: the stored totals corrected for what was recorded
+    later equal a full derivation from the follow-ups recorded by then, and a naive
+    recompute on every date."""
+    from commitments import derived
+    from commitments.models import Viewpoint
+
+    from .test_one_source import figures, recompute
+
+    user = UserFactory(is_staff=True)
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE commitments_commitment SET created_at = %s", [D(2012, 5, 1)])
+    plan = [  # (reference, happened, recorded)
+        ("NOR-2012-01", D(2012, 9, 14), D(2012, 9, 20)),
+        ("NOR-2012-02", D(2013, 4, 1), D(2013, 4, 2)),
+        ("NOR-2012-03", D(2013, 1, 10), D(2015, 1, 1)),  # back-filled two years later
+        ("NOR-2012-02", D(2014, 4, 1), D(2016, 3, 3)),
+        ("NOR-2012-07", D(2015, 6, 1), D(2015, 6, 1)),
+        ("NOR-2012-08", D(2012, 12, 1), D(2020, 1, 1)),
+    ]
+    for reference, happened, recorded in plan:
+        commitment = Commitment.objects.get(reference=reference)
+        follow_up = record_follow_up(
+            commitment, status=commitment.allowed_statuses[-1], by=user, happened_on=happened
+        )
+        recorded_on(follow_up, recorded)
+    until = D(2021, 1, 1)
+    for known_on in (D(2013, 6, 1), D(2015, 1, 1), D(2016, 1, 1), D(2019, 12, 31)):
+        point = Viewpoint(None, known_on)
+        full = derived._totals(derived.derive(*derived._rows(point=point))[0])
+        corrected = derived._known_totals(known_on)
+        assert {k: list(v) for k, v in full.items() if any(v)} == {
+            k: list(v) for k, v in corrected.items() if any(v)
+        }, known_on
+        history = derived.progress_history(until, known_on)
+        for day in [D(2012, 4, 16)] + [p[1] for p in plan] + [until]:
+            points = [p for p in history if p.date <= day]
+            expected = figures(recompute(day, point.recorded_before))[0]
+            assert (points[-1].overall if points else None) == expected, (known_on, day)
