@@ -199,6 +199,9 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     commitment = _published_commitment(reference, point)
     follow_ups = commitment.follow_ups.seen_from(point).timeline().defer("internal_note")
     page = _page(request, follow_ups, FOLLOW_UPS_PER_PAGE)
+    for follow_up in page.object_list:
+        # The timeline says when a follow-up was recorded where that is not when it happened.
+        follow_up.recorded_on = timezone.localdate(follow_up.recorded_at)
     first = commitment.statement.date
     return render(
         request,
