@@ -294,8 +294,16 @@ def rebuild(apps=None):
             "commitment_model": apps.get_model("commitments", "Commitment"),
             "follow_up_model": apps.get_model("commitments", "FollowUp"),
         }
-    steps, states = derive(*_rows(**models))
     with transaction.atomic():
+        # Every commitment's row, as _refresh takes its own: a refresh running meanwhile
+        # waits, then reads what this rebuild wrote (PostgreSQL; SQLite writes one at a time).
+        list(
+            models["commitment_model"]
+            .objects.select_for_update()
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        steps, states = derive(*_rows(**models))
         state_model.objects.all().delete()
         _write_states(states, state_model)
         step_model.objects.all().delete()
