@@ -178,6 +178,18 @@ class ProposalPublishForm(forms.Form):
     )
 
 
+def _day_field(label, **kwargs):
+    """An optional day in a public address, as YYYY-MM-DD, with the browser's date picker."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, for example 2012-09-14.")},
+        **kwargs,
+    )
+
+
 class PublicFilterForm(forms.Form):
     """The public list's GET filters and the date it is shown at; every field optional.
 
@@ -209,19 +221,9 @@ class PublicFilterForm(forms.Form):
         required=False,
         empty_label=_("All articles"),
     )
-    as_of = forms.DateField(
-        label=_("Show the tracker as it stood on"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, for example 2012-09-14.")},
-    )
-    known_on = forms.DateField(
-        label=_("As recorded on"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, for example 2012-09-14.")},
+    as_of = _day_field(_("Show the tracker as it stood on"))
+    known_on = _day_field(
+        _("As recorded on"),
         help_text=_("Leave out what was recorded after this day: the view a citation saw."),
     )
 
