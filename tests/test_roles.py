@@ -509,9 +509,11 @@ def test_role_groups_exist_after_migrations(db):
 def signed_in(django_db_setup, django_db_blocker):
     """The sample and a session per role, built once for the module and rolled back after."""
     md5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # a fast hasher for 7 users
+    # Never a shared cache (CACHE_URL): sessions in it would outlive the rollback.
+    local_cache = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=md5),
+        override_settings(PASSWORD_HASHERS=md5, CACHES=local_cache),
         transaction.atomic(),
     ):
         sample = make_sample()
