@@ -129,6 +129,20 @@ def test_seeding_again_keeps_every_staff_edit_and_adds_nothing(seeded):
     assert Theme.objects.get(slug="universalisation").name == "Joining the Convention"
 
 
+
+def test_seeding_again_after_staff_renamed_and_deleted_seeded_records_changes_nothing(seeded):
+    """Staff own what the seed loaded: renaming a slug or a reference, or deleting a
+    commitment, must neither come back nor stop `make run` (which seeds) from starting."""
+    Theme.objects.filter(slug="universalisation").update(slug="joining")
+    Commitment.objects.filter(reference="NOR-2012-02").update(reference="NOR-2012-02-A")
+    Commitment.objects.get(reference="NOR-2012-10").delete()
+    Statement.objects.update(slug="norway-2012")
+    edited = snapshot()
+    out = io.StringIO()
+    call_command("seed", stdout=out)
+    assert snapshot() == edited
+    assert "0 new record" in out.getvalue()
+
 def test_create_local_staff_prints_a_password_once(db):
     from django.contrib.auth import get_user_model
 
