@@ -49,7 +49,8 @@ class Case:
 # (who, URL, most queries): one line per case.
 BUDGETS = [
     # Dashboard: the list and its count, summary, per-theme aggregates, themes, chart history,
-    # first statement date and the three filter menus. Filters and dates add no query per row.
+    # first statement date and the three filter menus. A filter may cost a query or two more,
+    # never one per row.
     Case(ANONYMOUS, "/", 12),
     Case(ANONYMOUS, "/?page=2", 12),
     Case(ANONYMOUS, "/?theme=theme-a&status=in_progress", 14),
