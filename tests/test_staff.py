@@ -372,19 +372,3 @@ def test_follow_up_without_a_version_is_an_error_not_a_blind_write(staff_client,
     response = staff_client.post(record_url("NOR-2012-07"), data, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
     assert FollowUp.objects.count() == 0
-
-
-# Query budgets
-
-
-def test_staff_page_query_count_does_not_grow_with_data(
-    staff_client, staff_user, django_assert_max_num_queries
-):
-    theme = ThemeFactory()
-    for size in (3, 30):
-        for commitment in CommitmentFactory.create_batch(size, theme=theme, owner=staff_user):
-            record_follow_up(commitment, status=Status.IN_PROGRESS, by=staff_user)
-        with django_assert_max_num_queries(9):
-            assert staff_client.get("/staff/?show=all").status_code == 200
-        with django_assert_max_num_queries(9):
-            assert staff_client.get("/staff/").status_code == 200

@@ -93,14 +93,3 @@ def test_public_pages_set_no_cookies(client, seeded):
         "/statements/norway-2012-04-16-universalisation/",
     ]:
         assert not client.get(url).cookies, url
-
-
-def test_dashboard_query_count_does_not_grow_with_data(client, django_assert_max_num_queries):
-    user = UserFactory()
-    for size in (3, 30):
-        for commitment in CommitmentFactory.create_batch(size):
-            record_follow_up(commitment, status=Status.IN_PROGRESS, by=user)
-        # 12: list and its count, summary, two per-theme aggregates, themes, chart history
-        # (2), first statement date, and the three filter menus (theme, statement, article).
-        with django_assert_max_num_queries(12):
-            assert client.get("/").status_code == 200
