@@ -3,9 +3,19 @@
 Every public response is stored in the default cache (Redis when CACHE_URL/REDIS_URL is set,
 else a file cache every worker process on the machine shares) together with the
 *generation* of the public data it was built from (commitments/changes.py). Anything public
-that changes bumps the generation, so the next request, in whichever worker, finds its stored
-page outdated and builds a fresh one. One cache round trip per hit: the generation and the
-page are read together.
+that changes bumps the generation, so the stored pages are outdated. One cache round trip per
+hit: the generation and the page are read together.
+
+An outdated page is not rebuilt by every request that finds it at once (on a busy page every
+write would set all the workers building the same page together). The first request takes a
+short rebuild lock for that page (`cache.add`) and rebuilds it; meanwhile the others are served
+the page as it was, for at most PAGE_CACHE_STALE_SECONDS after the change that outdated it
+(commitments/changes.py records when each generation was outdated). Past that bound, or with
+PAGE_CACHE_STALE_SECONDS = 0, an outdated page is never served. The lock is not released after
+the rebuild but expires after REBUILD_INTERVAL: under constant writes a page is rebuilt at most
+about once a second, and is then at most that interval plus one rebuild behind. A lock whose
+worker died expires the same way. A page served so keeps its own headers, its ETag included:
+it is the earlier page, not the current one under a new name.
 
 Only anonymous GETs are served from or stored in the cache: a request that carries a session
 or messages cookie (anyone logged in) is never served a stored page, and a response that
@@ -14,14 +24,16 @@ sets a cookie, is private or varies on anything but language and htmx is never s
 
 import hashlib
 import re
+import time
 from functools import wraps
 
 from django.conf import settings
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
+from django.utils.http import parse_etags
 from django.utils.translation import get_language
 
-from commitments.changes import GENERATION_KEY, current_generation, data_cache
+from commitments.changes import GENERATION_KEY, current_generation, data_cache, outdated_at
 
 # A stored page may vary on these request headers: the language, gzip and the htmx headers
 # are part of the key; a Cookie vary is safe because cookie-bearing visitors skip the cache.
@@ -35,6 +47,10 @@ SAFE_VARY = {
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # Cookies that change nothing on a public page; any other cookie means "not anonymous".
 HARMLESS_COOKIES = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
+# Seconds a rebuild lock lives: at most one rebuild of a page per interval while it may be
+# served outdated, and a lock left by a worker that died mid-rebuild frees itself this soon.
+# (Whole seconds: Django's Redis cache rounds timeouts down.)
+REBUILD_INTERVAL = 1
 
 
 def public_etag(request, *args, **kwargs) -> str:
@@ -62,7 +78,7 @@ def _anonymous_get(request) -> bool:
     )
 
 
-def _key(request) -> str:
+def page_key(request) -> str:
     parts = "|".join(
         [
             get_language() or "",
@@ -76,6 +92,10 @@ def _key(request) -> str:
         ]
     )
     return "page:" + hashlib.blake2b(parts.encode(), digest_size=16).hexdigest()
+
+
+def rebuild_lock_key(key: str) -> str:
+    return f"{key}:rebuilding"
 
 
 def _storable(request, response) -> bool:
@@ -93,6 +113,30 @@ def _storable(request, response) -> bool:
     return vary <= SAFE_VARY
 
 
+def _names(etag, if_none_match) -> bool:
+    """Does an If-None-Match header name this ETag (compared weakly, as Django does)?"""
+    wanted = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
+    return "*" in wanted or (etag is not None and etag.removeprefix("W/") in wanted)
+
+
+def _serve_outdated(request, cache, key, stored) -> bool:
+    """May this request be served `stored`, a page whose generation is outdated? Only within
+    PAGE_CACHE_STALE_SECONDS of the change that outdated it, and only while another request
+    holds the page's rebuild lock; a request that takes the lock rebuilds (False)."""
+    window = settings.PAGE_CACHE_STALE_SECONDS
+    if window <= 0:
+        return False
+    # A client that sends an ETag other than this page's has seen another version (perhaps
+    # the newer one, from the rebuild): it gets the current page, never an older one.
+    if_none_match = request.headers.get("If-None-Match")
+    if if_none_match and not _names(stored[1].get("ETag"), if_none_match):
+        return False
+    since = outdated_at(stored[0])
+    if since is None or time.time() - since > window:
+        return False
+    return not cache.add(rebuild_lock_key(key), stored[0], timeout=REBUILD_INTERVAL)
+
+
 class PublicPageCacheMiddleware:
     """Serve and store anonymous public pages; sits just after LocaleMiddleware.
 
@@ -108,13 +152,15 @@ class PublicPageCacheMiddleware:
         if not _anonymous_get(request):
             return self.get_response(request)
         cache = data_cache()
-        key = _key(request)
+        key = page_key(request)
         found = cache.get_many([GENERATION_KEY, key])
         generation = found.get(GENERATION_KEY)
         if generation is None:
             generation = current_generation()
         stored = found.get(key)
-        if stored is not None and stored[0] == generation:
+        if stored is not None and (
+            stored[0] == generation or _serve_outdated(request, cache, key, stored)
+        ):
             response = stored[1]
             return get_conditional_response(request, etag=response.get("ETag"), response=response)
         response = self.get_response(request)
