@@ -10,11 +10,21 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 from django.http import HttpResponse
 from django.test.utils import CaptureQueriesContext
+from django.views.decorators.http import condition
 
-from ccmtracker.pagecache import PublicPageCacheMiddleware, public_page
+from ccmtracker.pagecache import (
+    PublicPageCacheMiddleware,
+    page_key,
+    public_etag,
+    public_page,
+    rebuild_lock_key,
+)
+from commitments import changes
+from commitments.changes import GENERATION_KEY, OUTDATED_PREFIX, public_data_changed
 from commitments.models import Commitment, Status
 
 from .conftest import CANARY
@@ -241,3 +251,150 @@ def test_dashboard_variants_share_one_progress_history_until_something_changes(
         status=Status.ON_TRACK, by=staff_user
     )
     assert history_queries("/?status=off_track")
+
+
+# --- An outdated page while one worker rebuilds it (PAGE_CACHE_STALE_SECONDS) -------------------
+# Middleware-level, with a view that says how many times it was built: "build 1", "build 2"…
+# Time is never waited for: the tests write the generation and the record of when it was
+# outdated as if they had been written that many seconds ago.
+
+
+def _counting_view():
+    builds = []
+
+    @public_page
+    @condition(etag_func=public_etag)
+    def view(request):
+        builds.append(request)
+        return HttpResponse(f"build {len(builds)}")
+
+    return view, builds
+
+
+def _seconds_ago(seconds):
+    """A generation (or a record of one) written `seconds` ago."""
+    return f"{time.time_ns() - int(seconds * 1e9):x}"
+
+
+def _change(capture):
+    """A change to the public data, committed: what public_data_changed() runs on commit.
+
+    (Inside the test's one transaction, which never commits, a second public_data_changed()
+    is folded into the first: the bump runs here as each commit would run it.)"""
+    with capture(execute=True) as callbacks:
+        public_data_changed()
+    if not callbacks:
+        changes._bump()
+
+
+@pytest.fixture
+def stale_window(settings):
+    settings.PAGE_CACHE_STALE_SECONDS = 5
+    return settings
+
+
+def test_outdated_page_is_served_while_another_worker_rebuilds_it(
+    rf, stale_window, django_capture_on_commit_callbacks
+):
+    # The site was quiet for an hour: the change, not the page's age, starts the window.
+    cache.set(GENERATION_KEY, _seconds_ago(3600), timeout=None)
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    assert middleware(rf.get("/page/")).content == b"build 1"
+    _change(django_capture_on_commit_callbacks)
+    cache.add(rebuild_lock_key(page_key(rf.get("/page/"))), "another worker", timeout=60)
+    for _ in range(3):
+        assert middleware(rf.get("/page/")).content == b"build 1"
+    assert len(builds) == 1
+
+
+def test_the_request_that_takes_the_lock_rebuilds_while_the_others_get_the_previous_page(
+    rf, stale_window, django_capture_on_commit_callbacks
+):
+    served_meanwhile = []
+    builds = []
+
+    @public_page
+    def view(request):
+        builds.append(request)
+        if len(builds) == 2:  # mid-rebuild, another request for the same page arrives
+            served_meanwhile.append(middleware(rf.get("/page/")).content)
+        return HttpResponse(f"build {len(builds)}")
+
+    middleware = PublicPageCacheMiddleware(view)
+    assert middleware(rf.get("/page/")).content == b"build 1"
+    _change(django_capture_on_commit_callbacks)
+    assert middleware(rf.get("/page/")).content == b"build 2"
+    assert served_meanwhile == [b"build 1"]
+    assert middleware(rf.get("/page/")).content == b"build 2"
+    # A change right after the rebuild: the page is rebuilt at most once per REBUILD_INTERVAL,
+    # so until the lock expires the page just built is served (within the window).
+    _change(django_capture_on_commit_callbacks)
+    assert middleware(rf.get("/page/")).content == b"build 2"
+    cache.delete(rebuild_lock_key(page_key(rf.get("/page/"))))  # as if the interval had passed
+    assert middleware(rf.get("/page/")).content == b"build 3"
+    assert len(builds) == 3
+
+
+@pytest.mark.parametrize(("changed_seconds_ago", "served"), [(4, b"build 1"), (6, b"build 2")])
+def test_an_outdated_page_is_never_served_past_the_window(
+    rf, stale_window, django_capture_on_commit_callbacks, changed_seconds_ago, served
+):
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    middleware(rf.get("/page/"))
+    before = cache.get(GENERATION_KEY)
+    _change(django_capture_on_commit_callbacks)
+    # The change happened that long ago, and another worker still holds the rebuild lock.
+    cache.set(OUTDATED_PREFIX + before, _seconds_ago(changed_seconds_ago))
+    cache.add(rebuild_lock_key(page_key(rf.get("/page/"))), "another worker", timeout=60)
+    assert middleware(rf.get("/page/")).content == served
+
+
+def test_without_a_record_of_the_change_the_page_counts_as_outdated_since_it_was_built(
+    rf, stale_window, django_capture_on_commit_callbacks
+):
+    cache.set(GENERATION_KEY, _seconds_ago(60), timeout=None)
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    middleware(rf.get("/page/"))
+    before = cache.get(GENERATION_KEY)
+    _change(django_capture_on_commit_callbacks)
+    cache.delete(OUTDATED_PREFIX + before)  # expired, evicted, or lost to a race
+    cache.add(rebuild_lock_key(page_key(rf.get("/page/"))), "another worker", timeout=60)
+    assert middleware(rf.get("/page/")).content == b"build 2"
+
+
+def test_no_window_means_every_request_after_a_change_sees_it(
+    rf, settings, django_capture_on_commit_callbacks
+):
+    settings.PAGE_CACHE_STALE_SECONDS = 0
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    middleware(rf.get("/page/"))
+    _change(django_capture_on_commit_callbacks)
+    cache.add(rebuild_lock_key(page_key(rf.get("/page/"))), "another worker", timeout=60)
+    assert middleware(rf.get("/page/")).content == b"build 2"
+
+
+def test_an_outdated_page_keeps_its_own_etag(rf, stale_window, django_capture_on_commit_callbacks):
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    first = middleware(rf.get("/page/"))
+    etag = first["ETag"]
+    _change(django_capture_on_commit_callbacks)
+    cache.add(rebuild_lock_key(page_key(rf.get("/page/"))), "another worker", timeout=60)
+    served = middleware(rf.get("/page/"))
+    assert served.content == b"build 1"
+    assert served["ETag"] == etag  # the page it is, not the current generation's
+    # A client that has this page is told it has the page being served…
+    assert middleware(rf.get("/page/", headers={"If-None-Match": etag})).status_code == 304
+    # …and one that already has the rebuilt page (its ETag names the current generation) is
+    # never sent the older one: the view answers it.
+    current = public_etag(rf.get("/page/"))
+    assert current != etag
+    assert middleware(rf.get("/page/", headers={"If-None-Match": current})).status_code == 304
+    assert len(builds) == 1
+    cache.delete(rebuild_lock_key(page_key(rf.get("/page/"))))
+    rebuilt = middleware(rf.get("/page/"))
+    assert (rebuilt.content, rebuilt["ETag"]) == (b"build 2", current)
