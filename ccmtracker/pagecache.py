@@ -14,8 +14,10 @@ the page as it was, for at most PAGE_CACHE_STALE_SECONDS after the change that o
 PAGE_CACHE_STALE_SECONDS = 0, an outdated page is never served. The lock is not released after
 the rebuild but expires after REBUILD_INTERVAL: under constant writes a page is rebuilt at most
 about once a second, and is then at most that interval plus one rebuild behind. A lock whose
-worker died expires the same way. A page served so keeps its own headers, its ETag included:
-it is the earlier page, not the current one under a new name.
+worker died expires the same way. (`add` is atomic on Redis; the file cache checks, then
+writes, so now and then two workers both win and both rebuild: harmless.) A page served so
+keeps its own headers, its ETag included: it is the earlier page, not the current one under a
+new name; a client whose If-None-Match names another version is answered by the view.
 
 Only anonymous GETs are served from or stored in the cache: a request that carries a session
 or messages cookie (anyone logged in) is never served a stored page, and a response that

@@ -24,7 +24,7 @@ from ccmtracker.pagecache import (
     rebuild_lock_key,
 )
 from commitments import changes
-from commitments.changes import GENERATION_KEY, OUTDATED_PREFIX, public_data_changed
+from commitments.changes import GENERATION_KEY, OUTDATED_KEY, public_data_changed
 from commitments.models import Commitment, Status
 
 from .conftest import CANARY
@@ -346,7 +346,7 @@ def test_an_outdated_page_is_never_served_past_the_window(
     before = cache.get(GENERATION_KEY)
     _change(django_capture_on_commit_callbacks)
     # The change happened that long ago, and another worker still holds the rebuild lock.
-    cache.set(OUTDATED_PREFIX + before, _seconds_ago(changed_seconds_ago))
+    cache.set(OUTDATED_KEY, {before: _seconds_ago(changed_seconds_ago)})
     cache.add(rebuild_lock_key(page_key(rf.get("/page/"))), "another worker", timeout=60)
     assert middleware(rf.get("/page/")).content == served
 
@@ -360,7 +360,10 @@ def test_without_a_record_of_the_change_the_page_counts_as_outdated_since_it_was
     middleware(rf.get("/page/"))
     before = cache.get(GENERATION_KEY)
     _change(django_capture_on_commit_callbacks)
-    cache.delete(OUTDATED_PREFIX + before)  # expired, evicted, or lost to a race
+    records = cache.get(OUTDATED_KEY)
+    assert before in records  # the bump noted when `before` was outdated…
+    del records[before]  # …and the note is lost (expired, evicted, or to a racing bump)
+    cache.set(OUTDATED_KEY, records)
     cache.add(rebuild_lock_key(page_key(rf.get("/page/"))), "another worker", timeout=60)
     assert middleware(rf.get("/page/")).content == b"build 2"
 
@@ -398,3 +401,12 @@ def test_an_outdated_page_keeps_its_own_etag(rf, stale_window, django_capture_on
     cache.delete(rebuild_lock_key(page_key(rf.get("/page/"))))
     rebuilt = middleware(rf.get("/page/"))
     assert (rebuilt.content, rebuilt["ETag"]) == (b"build 2", current)
+
+
+def test_the_notes_of_when_generations_were_outdated_stay_few(
+    stale_window, django_capture_on_commit_callbacks
+):
+    cache.set(OUTDATED_KEY, {_seconds_ago(3601): _seconds_ago(3600)})
+    before = cache.get(GENERATION_KEY) or changes.current_generation()
+    _change(django_capture_on_commit_callbacks)
+    assert list(cache.get(OUTDATED_KEY)) == [before]
