@@ -7,29 +7,33 @@ that changes bumps the generation, so the stored pages are outdated. One cache r
 hit: the generation and the page are read together.
 
 An outdated page is not rebuilt by every request that finds it at once (on a busy page every
-write would set all the workers building the same page together). The first request takes a
-short rebuild lock for that page (`cache.add`) and rebuilds it; meanwhile the others are served
-the page as it was, for at most PAGE_CACHE_STALE_SECONDS after the change that outdated it
-(commitments/changes.py records when each generation was outdated). Past that bound, or with
-PAGE_CACHE_STALE_SECONDS = 0, an outdated page is never served. The lock is not released after
-the rebuild but expires after REBUILD_INTERVAL: under constant writes a page is rebuilt at most
-about once a second, and is then at most that interval plus one rebuild behind. A lock whose
-worker died expires the same way. (`add` is atomic on Redis; the file cache checks, then
-writes, so now and then two workers both win and both rebuild: harmless.) A page served so
-keeps its own headers, its ETag included: it is the earlier page, not the current one under a
-new name; a client whose If-None-Match names another version is answered by the view.
+write would set all the workers building the same page together). One request at a time, in
+any worker, takes the page's rebuild lock (`rebuild_lock`) and rebuilds it; meanwhile the
+others are served the page as it was, for at most PAGE_CACHE_STALE_SECONDS after the change
+that outdated it (commitments/changes.py notes when each generation was outdated). Past that
+bound, or with PAGE_CACHE_STALE_SECONDS = 0, an outdated page is never served: the request
+builds the page itself. After a rebuild the page is not rebuilt again for REBUILD_INTERVAL
+(one second): under constant writes it is then about a second, plus one rebuild, behind. A
+lock dies with its worker. A page served outdated keeps its own headers, its ETag included: it
+is the earlier page, not the current one under a new name; a client whose If-None-Match names
+another version is answered by the view.
 
 Only anonymous GETs are served from or stored in the cache: a request that carries a session
 or messages cookie (anyone logged in) is never served a stored page, and a response that
 sets a cookie, is private or varies on anything but language and htmx is never stored.
 """
 
+import contextlib
+import fcntl
 import hashlib
+import os
 import re
 import time
 from functools import wraps
+from pathlib import Path
 
 from django.conf import settings
+from django.core.cache.backends.filebased import FileBasedCache
 from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import parse_etags
@@ -49,10 +53,12 @@ SAFE_VARY = {
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # Cookies that change nothing on a public page; any other cookie means "not anonymous".
 HARMLESS_COOKIES = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
-# Seconds a rebuild lock lives: at most one rebuild of a page per interval while it may be
-# served outdated, and a lock left by a worker that died mid-rebuild frees itself this soon.
-# (Whole seconds: Django's Redis cache rounds timeouts down.)
+# After a page is rebuilt, the next rebuild of it waits this many seconds (while the page may
+# be served outdated): under constant writes a page is rebuilt about once a second, not once
+# a write. (Whole seconds: Django's Redis cache rounds timeouts down.)
 REBUILD_INTERVAL = 1
+# Rebuild locks on the file cache: flocks on this many files, a page's key picks one.
+LOCK_STRIPES = 64
 
 
 def public_etag(request, *args, **kwargs) -> str:
@@ -96,10 +102,6 @@ def page_key(request) -> str:
     return "page:" + hashlib.blake2b(parts.encode(), digest_size=16).hexdigest()
 
 
-def rebuild_lock_key(key: str) -> str:
-    return f"{key}:rebuilding"
-
-
 def _storable(request, response) -> bool:
     if not getattr(request, "public_page", False) or response.status_code != 200:
         return False
@@ -121,10 +123,10 @@ def _names(etag, if_none_match) -> bool:
     return "*" in wanted or (etag is not None and etag.removeprefix("W/") in wanted)
 
 
-def _serve_outdated(request, cache, key, stored) -> bool:
-    """May this request be served `stored`, a page whose generation is outdated? Only within
-    PAGE_CACHE_STALE_SECONDS of the change that outdated it, and only while another request
-    holds the page's rebuild lock; a request that takes the lock rebuilds (False)."""
+def _may_serve_outdated(request, stored) -> bool:
+    """May this request be served `stored`, a page whose generation is outdated, if another
+    request is rebuilding it? Only within PAGE_CACHE_STALE_SECONDS of the change that
+    outdated it (never with 0)."""
     window = settings.PAGE_CACHE_STALE_SECONDS
     if window <= 0:
         return False
@@ -134,9 +136,46 @@ def _serve_outdated(request, cache, key, stored) -> bool:
     if if_none_match and not _names(stored[1].get("ETag"), if_none_match):
         return False
     since = outdated_at(stored[0])
-    if since is None or time.time() - since > window:
-        return False
-    return not cache.add(rebuild_lock_key(key), stored[0], timeout=REBUILD_INTERVAL)
+    return since is not None and time.time() - since <= window
+
+
+def rebuilt_key(key: str) -> str:
+    """Set for REBUILD_INTERVAL after a page was rebuilt: the next rebuild waits for it."""
+    return f"{key}:rebuilt"
+
+
+@contextlib.contextmanager
+def rebuild_lock(key: str, cache=None):
+    """Yield True to the one request (in any worker) that may rebuild the page `key` now,
+    False to the others, until it is done; a lock whose worker dies goes with it.
+
+    On the file cache: an exclusive flock on one of LOCK_STRIPES small files beside the cache
+    (Django's FileBasedCache.add checks, then writes: two workers could both win; the kernel
+    drops a dead process's flock). Elsewhere (Redis): `cache.add`, atomic there, expiring
+    after PAGE_CACHE_STALE_SECONDS, past which nobody is served the outdated page anyway."""
+    cache = data_cache() if cache is None else cache
+    if isinstance(cache, FileBasedCache):
+        folder = Path(settings.CACHES[settings.PAGE_CACHE_ALIAS]["LOCATION"])
+        folder.mkdir(parents=True, exist_ok=True)
+        stripe = int(key.removeprefix("page:")[:8], 16) % LOCK_STRIPES
+        descriptor = os.open(folder / f"rebuild-{stripe}.lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            try:
+                fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+            else:
+                yield True
+        finally:
+            os.close(descriptor)  # releases the flock
+        return
+    lock = f"{key}:rebuilding"
+    mine = cache.add(lock, 1, timeout=max(1, settings.PAGE_CACHE_STALE_SECONDS))
+    try:
+        yield mine
+    finally:
+        if mine:
+            cache.delete(lock)
 
 
 class PublicPageCacheMiddleware:
@@ -160,11 +199,25 @@ class PublicPageCacheMiddleware:
         if generation is None:
             generation = current_generation()
         stored = found.get(key)
-        if stored is not None and (
-            stored[0] == generation or _serve_outdated(request, cache, key, stored)
-        ):
-            response = stored[1]
-            return get_conditional_response(request, etag=response.get("ETag"), response=response)
+        if stored is not None and stored[0] == generation:
+            return self._serve(request, stored)
+        if stored is not None and _may_serve_outdated(request, stored):
+            if cache.get(rebuilt_key(key)) is not None:
+                return self._serve(request, stored)  # rebuilt less than a second ago
+            with rebuild_lock(key, cache) as mine:
+                if not mine:
+                    return self._serve(request, stored)  # another request is rebuilding it
+                try:
+                    return self._build(request, cache, key, generation)
+                finally:
+                    cache.set(rebuilt_key(key), generation, timeout=REBUILD_INTERVAL)
+        return self._build(request, cache, key, generation)
+
+    def _serve(self, request, stored):
+        response = stored[1]
+        return get_conditional_response(request, etag=response.get("ETag"), response=response)
+
+    def _build(self, request, cache, key, generation):
         response = self.get_response(request)
         if _storable(request, response):
             cache.set(key, (generation, response), settings.PAGE_CACHE_SECONDS)
