@@ -12,8 +12,9 @@ any worker, takes the page's rebuild lock (`rebuild_lock`) and rebuilds it; mean
 others are served the page as it was, for at most PAGE_CACHE_STALE_SECONDS after the change
 that outdated it (commitments/changes.py notes when each generation was outdated). Past that
 bound, or with PAGE_CACHE_STALE_SECONDS = 0, an outdated page is never served: the request
-builds the page itself. After a rebuild the page is not rebuilt again for REBUILD_INTERVAL
-(one second): under constant writes it is then about a second, plus one rebuild, behind. A
+builds the page itself. After a rebuild the page is not rebuilt again for half that window
+(`rebuild_interval`, 2 s by default): under constant writes a hot page costs one rebuild every
+2 s, not one per write, and is at most those 2 s plus one rebuild behind. A
 lock dies with its worker. A page served outdated keeps its own headers, its ETag included: it
 is the earlier page, not the current one under a new name; a client whose If-None-Match names
 another version is answered by the view.
@@ -53,10 +54,6 @@ SAFE_VARY = {
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # Cookies that change nothing on a public page; any other cookie means "not anonymous".
 HARMLESS_COOKIES = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
-# After a page is rebuilt, the next rebuild of it waits this many seconds (while the page may
-# be served outdated): under constant writes a page is rebuilt about once a second, not once
-# a write. (Whole seconds: Django's Redis cache rounds timeouts down.)
-REBUILD_INTERVAL = 1
 # Rebuild locks on the file cache: flocks on this many files, a page's key picks one.
 LOCK_STRIPES = 64
 
@@ -139,8 +136,14 @@ def _may_serve_outdated(request, stored) -> bool:
     return since is not None and time.time() - since <= window
 
 
+def rebuild_interval() -> int:
+    """After a page is rebuilt, the next rebuild of it waits this many seconds, while the page
+    may be served outdated: half the window (whole seconds: the Redis cache rounds down)."""
+    return max(1, settings.PAGE_CACHE_STALE_SECONDS // 2)
+
+
 def rebuilt_key(key: str) -> str:
-    """Set for REBUILD_INTERVAL after a page was rebuilt: the next rebuild waits for it."""
+    """Set for rebuild_interval() after a page was rebuilt: the next rebuild waits for it."""
     return f"{key}:rebuilt"
 
 
@@ -203,14 +206,14 @@ class PublicPageCacheMiddleware:
             return self._serve(request, stored)
         if stored is not None and _may_serve_outdated(request, stored):
             if cache.get(rebuilt_key(key)) is not None:
-                return self._serve(request, stored)  # rebuilt less than a second ago
+                return self._serve(request, stored)  # rebuilt a moment ago
             with rebuild_lock(key, cache) as mine:
                 if not mine:
                     return self._serve(request, stored)  # another request is rebuilding it
                 try:
                     return self._build(request, cache, key, generation)
                 finally:
-                    cache.set(rebuilt_key(key), generation, timeout=REBUILD_INTERVAL)
+                    cache.set(rebuilt_key(key), generation, timeout=rebuild_interval())
         return self._build(request, cache, key, generation)
 
     def _serve(self, request, stored):

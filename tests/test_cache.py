@@ -345,7 +345,7 @@ def test_the_request_that_takes_the_lock_rebuilds_while_the_others_get_the_previ
     assert middleware(rf.get("/page/")).content == b"build 2"
     assert served_meanwhile == [b"build 1"]
     assert middleware(rf.get("/page/")).content == b"build 2"
-    # A change right after the rebuild: the page is rebuilt at most once per REBUILD_INTERVAL,
+    # A change right after the rebuild: the page is rebuilt at most once per rebuild_interval(),
     # so until that has passed the page just built is served (within the window).
     _change(django_capture_on_commit_callbacks)
     assert middleware(rf.get("/page/")).content == b"build 2"
