@@ -14,10 +14,10 @@ that outdated it (commitments/changes.py notes when each generation was outdated
 bound, or with PAGE_CACHE_STALE_SECONDS = 0, an outdated page is never served: the request
 builds the page itself. After a rebuild the page is not rebuilt again for half that window
 (`rebuild_interval`, 2 s by default): under constant writes a hot page costs one rebuild every
-2 s, not one per write, and is at most those 2 s plus one rebuild behind. A
-lock dies with its worker. A page served outdated keeps its own headers, its ETag included: it
-is the earlier page, not the current one under a new name; a client whose If-None-Match names
-another version is answered by the view.
+2 s, not one per write, and is at most those 2 s plus one rebuild behind. A lock dies with its
+worker. A page served outdated keeps its own headers, its ETag included: it is the earlier
+page, not the current one under a new name; a client whose If-None-Match names another
+version is answered by the view.
 
 Only anonymous GETs are served from or stored in the cache: a request that carries a session
 or messages cookie (anyone logged in) is never served a stored page, and a response that
@@ -152,7 +152,7 @@ def rebuild_lock(key: str, cache=None):
     """Yield True to the one request (in any worker) that may rebuild the page `key` now,
     False to the others, until it is done; a lock whose worker dies goes with it.
 
-    On the file cache: an exclusive flock on one of LOCK_STRIPES small files beside the cache
+    On the file cache: an exclusive flock on one of LOCK_STRIPES small files in its folder
     (Django's FileBasedCache.add checks, then writes: two workers could both win; the kernel
     drops a dead process's flock). Elsewhere (Redis): `cache.add`, atomic there, expiring
     after PAGE_CACHE_STALE_SECONDS, past which nobody is served the outdated page anyway."""
