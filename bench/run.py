@@ -933,7 +933,7 @@ def render(sections, memory, writes, reads_writing, took):
             "htmx, the version the form was based on; each write outdates every cached page), "
             "then with no writes again. Each run is compared with the mean of the two no-write "
             "runs. The page cache serves the outdated page for at most PAGE_CACHE_STALE_SECONDS "
-            f"({os.environ.get('PAGE_CACHE_STALE_SECONDS', 'the default')}) while one worker "
+            f"({os.environ.get('PAGE_CACHE_STALE_SECONDS', '5, the default')} s) while one worker "
             "rebuilds it (ccmtracker/pagecache.py). On a shared 2-core machine these figures are "
             "noisy: read them as ratios, run to run.",
             "",
