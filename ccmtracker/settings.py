@@ -222,8 +222,13 @@ else:
         )
 
 # Anonymous public pages are kept in that cache for this many seconds (0: not cached) and
-# outdated at once whenever public data changes (ccmtracker/pagecache.py).
+# outdated whenever public data changes (ccmtracker/pagecache.py).
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
+# While one worker rebuilds an outdated page, the others serve the page as it was for at most
+# this many seconds after the change (0: never; every request after a change sees it). Under
+# pytest the default is 0, so that a change shows on the very next request; the tests of the
+# window turn it on.
+PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", "0" if TESTING else "5"))
 PAGE_CACHE_ALIAS = "default"
 
 # --- Security headers and cookies ------------------------------------------------------------
