@@ -6,7 +6,7 @@ and are in English whatever the language of the page that links to them.
 """
 
 import csv
-from itertools import batched
+from itertools import batched, chain
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
@@ -183,6 +183,12 @@ def _respond(fmt, name, fields, records, meta):
                 json_dumps_params={"ensure_ascii": False, "indent": 1},
             )
     else:
+        # The first record is read before answering: a database that fails fails the
+        # request (503), instead of a 200 with the header row and then a dropped connection.
+        records = iter(records)
+        first = next(records, None)
+        if first is not None:
+            records = chain([first], records)
         response = StreamingHttpResponse(
             _csv_chunks(fields, records), content_type="text/csv; charset=utf-8"
         )

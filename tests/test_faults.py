@@ -1,0 +1,253 @@
+"""Fault injection: what the site answers when a service it needs is gone or the input is
+hostile. Each fault gives its expected answer and writes nothing it should not.
+
+No shared service is stopped: Redis is pointed at a closed port in this process, and the
+database at a closed port (or a SQLite file in a missing folder) in a child process, whose
+settings are read at start-up.
+"""
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from ccmtracker import failsoft
+from ccmtracker.settings import redis_cache
+from commitments.models import Commitment, FollowUp
+
+from .factories import UserFactory
+from .test_staff import follow_up_data, record_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+CLOSED_REDIS = "redis://127.0.0.1:1/0"
+
+
+def _stdout_handler():
+    return next(h for h in logging.getLogger("django").handlers if h.name == "stdout")
+
+
+def _as_logged(records):
+    """The records as the stdout handler writes them, after its filters."""
+    handler = _stdout_handler()
+    return [handler.format(r) for r in records if handler.filter(r)]
+
+
+# --- Redis unreachable ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def redis_down(settings):
+    failsoft._health.clear()
+    # The production configuration for a Redis nobody answers at.
+    settings.CACHES = {"default": redis_cache(CLOSED_REDIS)}
+    yield
+    failsoft._health.clear()
+
+
+def test_redis_down_public_pages_are_served_uncached_and_logged_once(
+    client, seeded, redis_down, caplog
+):
+    with caplog.at_level(logging.WARNING):
+        for path in ["/", "/", "/commitments/NOR-2012-01/", "/fr/", "/data/commitments.csv"]:
+            response = client.get(path)
+            assert response.status_code == 200, path
+    down = [r for r in caplog.records if r.name == "ccmtracker.failsoft"]
+    assert len(down) == 1
+    assert "cache unavailable" in down[0].getMessage()
+    assert down[0].exc_info is None
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+def test_redis_down_etag_never_matches_so_no_client_keeps_a_stale_page(client, seeded, redis_down):
+    first = client.get("/data/commitments.json")
+    again = client.get("/data/commitments.json", HTTP_IF_NONE_MATCH=first["ETag"])
+    assert again.status_code == 200
+
+
+def test_redis_down_probes_say_alive_and_ready_with_the_cache_degraded(client, db, redis_down):
+    assert client.get("/healthz").status_code == 200
+    ready = client.get("/readyz")
+    assert ready.status_code == 200
+    assert "cache unavailable" in ready.content.decode()
+
+
+def test_readyz_with_the_cache_up_says_ok_only(client, db):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.content == b"ok\n"
+
+
+def test_redis_down_staff_log_in_and_record_a_follow_up(client, seeded, redis_down):
+    UserFactory(username="ana", is_staff=True, is_superuser=True)
+    response = client.post(
+        "/admin/login/?next=/staff/", {"username": "ana", "password": "a-long-test-password"}
+    )
+    assert response.status_code == 302
+    assert client.get("/staff/").status_code == 200
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    response = client.post(record_url("NOR-2012-07"), follow_up_data(commitment))
+    assert response.status_code == 302
+    assert FollowUp.objects.count() == 1
+    # The public page shows it at once, the cache being out of the way.
+    assert "Met the ministry" in Client().get("/commitments/NOR-2012-07/").content.decode()
+
+
+def test_redis_back_deletes_what_this_process_failed_to_write(settings, db):
+    """A generation written before the outage must not come back as current after it."""
+    from django.core.cache import cache
+    from redis import Redis
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    url = os.environ.get("CI_REDIS_URL", "redis://127.0.0.1:6379/1")
+    try:
+        Redis.from_url(url, socket_connect_timeout=0.5).ping()
+    except RedisConnectionError:
+        pytest.skip("no Redis answers on 127.0.0.1:6379")
+    failsoft._health.clear()
+    settings.CACHES = {"default": {**redis_cache(url), "KEY_PREFIX": f"ccm-faults-{os.getpid()}"}}
+    try:
+        cache.set("generation", "before", None)
+        # The outage, as the backend sees it: a write fails, then Redis answers again.
+        cache._failed(RedisConnectionError("test outage"), [cache.make_key("generation")])
+        assert cache.get("generation") is None  # down: every read is a miss
+        cache._health.down_until = 0
+        assert cache.get("generation") is None  # back: the outdated value was deleted
+        cache.set("generation", "after", None)
+        assert cache.get("generation") == "after"
+    finally:
+        cache.delete("generation")
+        failsoft._health.clear()
+
+
+# --- Database unreachable -----------------------------------------------------------------------
+
+DATABASE_DOWN_SCRIPT = """
+import json, os, django
+os.environ["DJANGO_SETTINGS_MODULE"] = "ccmtracker.settings"
+django.setup()
+from django.test import Client
+from django.test.utils import setup_test_environment
+setup_test_environment()
+answers = {}
+anonymous = Client(raise_request_exception=False)
+signed_in = Client(raise_request_exception=False)
+signed_in.cookies["sessionid"] = "a-session-the-database-cannot-look-up"
+for name, client, path in [
+    ("dashboard", anonymous, "/"),
+    ("commitment", anonymous, "/commitments/NOR-2012-01/"),
+    ("commitments.csv", anonymous, "/data/commitments.csv"),
+    ("follow-ups.csv", anonymous, "/data/follow-ups.csv"),
+    ("follow-ups.json", anonymous, "/data/follow-ups.json"),
+    ("feed", anonymous, "/feed/"),
+    ("staff", signed_in, "/staff/"),
+    ("admin", signed_in, "/admin/commitments/commitment/"),
+    ("healthz", anonymous, "/healthz"),
+    ("readyz", anonymous, "/readyz"),
+]:
+    response = client.get(path)
+    body = b"".join(response) if response.streaming else response.content
+    answers[name] = {
+        "status": response.status_code,
+        "retry_after": response.get("Retry-After"),
+        "body": body.decode(errors="replace"),
+    }
+print("ANSWERS " + json.dumps(answers))
+"""
+
+
+@pytest.mark.parametrize("database", ["postgres", "sqlite"])
+def test_database_down_answers_503_with_retry_after_and_probes_tell_apart(database, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SQLITE_PATH"}}
+    env.update(
+        DJANGO_DEBUG="",
+        DJANGO_LOG_FORMAT="text",
+        CACHE_DIR=str(tmp_path / "cache"),
+        DJANGO_SECURE_SSL_REDIRECT="0",
+    )
+    if database == "postgres":
+        env["DATABASE_URL"] = "postgres://postgres@127.0.0.1:1/ccmtracker"
+    else:
+        env["SQLITE_PATH"] = str(tmp_path / "missing-folder" / "db.sqlite3")
+    result = subprocess.run(  # noqa: S603
+        [sys.executable, "-c", DATABASE_DOWN_SCRIPT],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("ANSWERS "))
+    answers = json.loads(line.removeprefix("ANSWERS "))
+    for name in ["dashboard", "commitment", "commitments.csv", "follow-ups.csv", "feed", "staff"]:
+        answer = answers[name]
+        assert answer["status"] == 503, (name, answer)
+        assert answer["retry_after"] == "30"
+        assert "Temporarily unavailable" in answer["body"]
+        # An export fails before its first byte: no header row that looks like empty data.
+        assert "reference" not in answer["body"]
+        assert str(BASE_DIR) not in answer["body"]
+    assert answers["follow-ups.json"]["status"] == 503
+    assert answers["admin"]["status"] == 503
+    assert answers["healthz"]["status"] == 200
+    assert answers["readyz"]["status"] == 503
+    # Logged as one line a request, never a traceback.
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "database unavailable" in result.stdout
+
+
+# --- Bad requests ---------------------------------------------------------------------------
+
+PATHS = ["/", "/fr/", "/staff/", "/admin/", "/admin/login/", "/data/commitments.csv", "/nowhere/"]
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_a_host_we_do_not_serve_gets_400(client, seeded, path, caplog):
+    response = client.get(path, HTTP_HOST="evil.example")
+    assert response.status_code == 400
+    assert "Bad request" in response.content.decode()
+    assert "evil.example" not in response.content.decode()
+    logged = _as_logged(r for r in caplog.records if r.name.startswith("django"))
+    assert logged
+    assert all("Traceback" not in line for line in logged)
+
+
+@pytest.mark.parametrize("path", [*PATHS, "/staff/commitments/NOR-2012-07/follow-ups/"])
+@pytest.mark.parametrize("signed_in", [False, True])
+def test_a_form_in_another_charset_gets_400_and_writes_nothing(seeded, path, signed_in):
+    client = Client(enforce_csrf_checks=True)
+    if signed_in:
+        client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    client.get("/staff/")
+    token = client.cookies["csrftoken"].value if "csrftoken" in client.cookies else "x"
+    response = client.generic(
+        "POST",
+        path,
+        "c1-status=in_progress&c1-public_note=x".encode("utf-16"),
+        content_type="application/x-www-form-urlencoded; charset=utf-16",
+        HTTP_X_CSRFTOKEN=token,
+    )
+    if path == "/nowhere/":
+        assert response.status_code == 404
+    elif signed_in:
+        assert response.status_code == 400
+    else:
+        assert response.status_code in {400, 403}
+    assert FollowUp.objects.count() == 0
+
+
+def test_a_refused_permission_is_logged_as_one_line(client, viewer, seeded, caplog):
+    client.force_login(viewer)
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    response = client.post(record_url("NOR-2012-07"), follow_up_data(commitment))
+    assert response.status_code == 403
+    logged = _as_logged(r for r in caplog.records if r.name == "django.request")
+    assert len(logged) == 1
+    assert "Traceback" not in logged[0]
+    assert "Forbidden" in logged[0]
