@@ -1,4 +1,5 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -12,12 +13,23 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV
+from import_export.forms import ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import FOLLOW_UP_FIELDS, BulkFollowUpForm, ProposalForm, ProposalPublishForm
 from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Theme
 from .proposals import propose
-from .resources import CommitmentResource, StatementResource
+from .resources import CommitmentResource, StatementResource, file_too_large_message
+
+
+class BoundedImportForm(ImportForm):
+    """The import form refuses a file over settings.IMPORT_MAX_BYTES before reading it."""
+
+    def clean_import_file(self):
+        import_file = self.cleaned_data["import_file"]
+        if import_file.size > settings.IMPORT_MAX_BYTES:
+            raise ValidationError(file_too_large_message(import_file.size))
+        return import_file
 
 
 class AuditedAdmin(SimpleHistoryAdmin):
@@ -190,6 +202,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
     form = CommitmentAdminForm
     resource_classes = [CommitmentResource]
     formats = [CSV]
+    import_form_class = BoundedImportForm
     list_display = [
         "reference",
         "title",
@@ -352,6 +365,7 @@ class CommitmentInline(admin.TabularInline):
 class StatementAdmin(ImportExportMixin, AuditedAdmin):
     resource_classes = [StatementResource]
     formats = [CSV]
+    import_form_class = BoundedImportForm
     list_display = ["title", "delegation", "place", "date", "language"]
     list_filter = ["delegation", "language"]
     search_fields = ["title", "delegation", "meeting", "text"]

@@ -15,6 +15,7 @@ from django.views.decorators.http import condition, require_safe
 
 from .cache import public_etag, public_page
 from .models import STATUS_INFO, FollowUp, Status
+from .spreadsheets import neutralise
 from .views import public_selection
 
 SCHEMA_VERSION = 1
@@ -54,16 +55,6 @@ FOLLOW_UP_FIELDS = [
     "evidence_label",
     "recorded_at",
 ]
-
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def commitment_records(request, commitments, as_of):

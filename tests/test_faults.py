@@ -14,11 +14,14 @@ import sys
 from pathlib import Path
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 
 from ccmtracker import failsoft
 from ccmtracker.settings import redis_cache
 from commitments.models import Commitment, FollowUp
+from commitments.resources import CommitmentResource
+from commitments.spreadsheets import neutralise
 
 from .factories import UserFactory
 from .test_staff import follow_up_data, record_url
@@ -251,3 +254,170 @@ def test_a_refused_permission_is_logged_as_one_line(client, viewer, seeded, capl
     assert len(logged) == 1
     assert "Traceback" not in logged[0]
     assert "Forbidden" in logged[0]
+
+
+# --- CSV import -------------------------------------------------------------------------------
+
+
+def commitments_csv(rows=1, *, reference="NOR-X-{i:05d}", **cells):
+    """A commitment import file: `rows` new commitments quoting the seeded statement."""
+    exported = CommitmentResource().export().csv.splitlines(keepends=True)
+    header, row = exported[0], exported[1]
+    existing = row.split(",")[0]
+    lines = []
+    for i in range(rows):
+        line = row.replace(existing, reference.format(i=i), 1)
+        for old, new in cells.items():
+            line = line.replace(old, new)
+        lines.append(line)
+    return header + "".join(lines)
+
+
+def admin_import(client, text, name="commitments.csv"):
+    upload = SimpleUploadedFile(name, text.encode(), content_type="text/csv")
+    return client.post(
+        "/admin/commitments/commitment/import/",
+        {"import_file": upload, "format": "0", "resource": "0"},
+    )
+
+
+def assert_refused_cleanly(response, *messages):
+    html = response.content.decode()
+    assert response.status_code == 200
+    for message in messages:
+        assert message in html
+    assert "Confirm import" not in html
+    assert "Traceback" not in html
+    assert str(BASE_DIR) not in html
+    assert ".venv" not in html
+    return html
+
+
+def snapshot():
+    return (
+        list(Commitment.objects.order_by("pk").values()),
+        list(Commitment.articles.through.objects.order_by("pk").values()),
+        Commitment.history.count(),
+    )
+
+
+def test_import_over_the_row_limit_is_refused_whole(client, administrator, seeded, settings):
+    settings.IMPORT_MAX_ROWS = 5
+    client.force_login(administrator)
+    before = snapshot()
+    response = admin_import(client, commitments_csv(6))
+    assert_refused_cleanly(response, "This file has 6 rows; an import takes at most 5.")
+    assert snapshot() == before
+
+
+def test_import_over_the_size_limit_is_refused_before_reading(
+    client, administrator, seeded, settings
+):
+    settings.IMPORT_MAX_BYTES = 1000
+    client.force_login(administrator)
+    before = snapshot()
+    response = admin_import(client, commitments_csv(10))
+    assert_refused_cleanly(response, "an import takes at most 1,000 bytes")
+    assert snapshot() == before
+
+
+def test_import_with_a_repeated_reference_is_a_row_error(client, administrator, seeded):
+    client.force_login(administrator)
+    before = snapshot()
+    text = commitments_csv(3, reference="NOR-X-{i}")
+    text += text.splitlines(keepends=True)[1]  # NOR-X-0 again, on line 4
+    response = admin_import(client, text)
+    assert_refused_cleanly(response, "“NOR-X-0” is already on line 1 of this file")
+    assert snapshot() == before
+
+
+def test_import_with_wrong_headers_says_which_columns_without_a_traceback(
+    client, administrator, seeded
+):
+    client.force_login(administrator)
+    before = snapshot()
+    text = commitments_csv(2).replace("reference,statement", "ref,statement", 1)
+    response = admin_import(client, text)
+    assert_refused_cleanly(response, "The first line of the file must name its columns")
+    text = commitments_csv(2).replace(",title,", ",titel,", 1)
+    assert_refused_cleanly(admin_import(client, text), "titel")
+    assert snapshot() == before
+
+
+def test_import_with_a_nul_character_is_refused_on_every_database(client, administrator, seeded):
+    client.force_login(administrator)
+    before = snapshot()
+    response = admin_import(client, commitments_csv(2, **{"Work continuously": "Work\x00 cont"}))
+    assert_refused_cleanly(response, "NUL character")
+    assert snapshot() == before
+
+
+def test_preview_queries_do_not_grow_with_the_file(
+    client, administrator, seeded, django_assert_max_num_queries
+):
+    client.force_login(administrator)
+    small, large = commitments_csv(2), commitments_csv(300)
+    with django_assert_max_num_queries(12):
+        assert "Confirm import" in admin_import(client, small).content.decode()
+    with django_assert_max_num_queries(12):
+        assert "Confirm import" in admin_import(client, large).content.decode()
+    assert not Commitment.objects.filter(reference__startswith="NOR-X-").exists()
+
+
+def test_preview_then_confirm_writes_what_the_preview_showed(client, administrator, seeded):
+    client.force_login(administrator)
+    preview = admin_import(client, commitments_csv(3))
+    assert "Confirm import" in preview.content.decode()
+    assert not Commitment.objects.filter(reference__startswith="NOR-X-").exists()
+    confirm = client.post(
+        "/admin/commitments/commitment/process_import/", preview.context["confirm_form"].initial
+    )
+    assert confirm.status_code == 302
+    created = Commitment.objects.filter(reference__startswith="NOR-X-")
+    assert created.count() == 3
+    original = Commitment.objects.get(reference="NOR-2012-01")
+    for commitment in created:
+        assert list(commitment.articles.all()) == list(original.articles.all())
+        assert commitment.history.count() >= 1
+
+
+# --- Formula cells in every CSV -----------------------------------------------------------------
+
+FORMULAS = [
+    "=1+1",
+    "@SUM(1,1)",
+    "+1",
+    "-1",
+    "\uff1d1+1",
+    "\uff20SUM(1)",
+    "\uff0b1",
+    "\uff0d1",
+    "\tx",
+]
+
+
+def test_admin_export_neutralises_formula_cells_like_the_public_export(staff_client, seeded):
+    commitments = list(Commitment.objects.order_by("reference")[: len(FORMULAS)])
+    for commitment, formula in zip(commitments, FORMULAS, strict=True):
+        Commitment.objects.filter(pk=commitment.pk).update(title=formula)
+    exported = CommitmentResource().export()
+    titles = {row[0]: row[3] for row in exported}
+    for commitment, formula in zip(commitments, FORMULAS, strict=True):
+        assert titles[commitment.reference] == neutralise(formula) == "'" + formula
+    response = staff_client.post(
+        "/admin/commitments/commitment/export/",
+        {"format": "0", "resource": "0", "commitmentresource_title": "on"},
+    )
+    body = response.content.decode()
+    assert "'=1+1" in body
+    assert ",=1+1" not in body
+
+
+def test_an_exported_formula_cell_imports_back_unchanged(administrator, client, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-01")
+    Commitment.objects.filter(pk=commitment.pk).update(title="=1+1")
+    before = snapshot()
+    dataset = CommitmentResource().export()
+    result = CommitmentResource().import_data(dataset, dry_run=False, raise_errors=True)
+    assert {row.import_type for row in result.rows} == {"skip"}
+    assert snapshot() == before
