@@ -1,8 +1,11 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.forms import formset_factory
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -161,6 +164,7 @@ class CommitmentAdminForm(forms.ModelForm):
             # saving it again is a deliberate choice made after seeing what changed.
             self.data = self.data.copy()
             self.data["based_on_version"] = current.version
+            self.conflict = True
             raise ValidationError(conflict_message(current, based_on or 0))
         return data
 
@@ -246,11 +250,15 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
 
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
         except StaleVersion:
             # Someone saved between our validation and our save; the transaction rolled
             # back. Showing the form again makes its validation report the conflict.
-            return super().changeform_view(request, object_id, form_url, extra_context)
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+        adminform = getattr(response, "context_data", {}).get("adminform")
+        if adminform is not None and getattr(adminform.form, "conflict", False):
+            response.status_code = 409  # as on the staff page
+        return response
 
     def save_model(self, request, obj, form, change):
         if change:
@@ -535,3 +543,104 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Accounts: administrators manage staff, never beyond their own rights ----------------------
+
+
+def _own_permissions(user):
+    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).distinct()
+
+
+def _is_owner_autocomplete(request):
+    """The commitment form's owner lookup, which editors need without seeing accounts."""
+    match = request.resolver_match
+    return (
+        match is not None
+        and match.url_name == "autocomplete"
+        and request.GET.get("app_label") == "commitments"
+        and request.GET.get("model_name") == "commitment"
+        and request.GET.get("field_name") == "owner"
+    )
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Only a superuser may make, change or remove a superuser, or give rights directly; an
+    administrator puts accounts in groups holding no right the administrator lacks."""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        hidden = {"is_superuser", "user_permissions"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            beyond = Permission.objects.exclude(pk__in=_own_permissions(request.user))
+            kwargs["queryset"] = Group.objects.exclude(permissions__in=beyond)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _guards_a_superuser(self, request, obj):
+        """A superuser, or an account holding rights the editor lacks (editing it could
+        only take them away unseen), is read-only to a non-superuser."""
+        if obj is None or request.user.is_superuser:
+            return False
+        return (
+            obj.is_superuser
+            or _own_permissions(obj).exclude(pk__in=_own_permissions(request.user)).exists()
+        )
+
+    def has_change_permission(self, request, obj=None):
+        if self._guards_a_superuser(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._guards_a_superuser(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None and _is_owner_autocomplete(request):
+            return request.user.has_perm("commitments.change_commitment")
+        return super().has_view_permission(request, obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        if _is_owner_autocomplete(request):
+            # Owners are staff; the lookup shows no other account.
+            queryset = queryset.filter(is_staff=True, is_active=True)
+        return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """A group can be given only rights its editor holds (superusers: any)."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "permissions" and not request.user.is_superuser:
+            kwargs["queryset"] = _own_permissions(request.user).select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _beyond_editor(self, request, obj):
+        if obj is None or request.user.is_superuser:
+            return False
+        return obj.permissions.exclude(pk__in=_own_permissions(request.user)).exists()
+
+    def has_change_permission(self, request, obj=None):
+        if self._beyond_editor(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._beyond_editor(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)

@@ -147,7 +147,7 @@ def test_stale_admin_edit_is_refused_keeps_input_and_writes_nothing(
 
     response = staff_client.post(change_url(commitment), stale)
     html = response.content.decode()
-    assert response.status_code == 200  # the admin re-renders an invalid form
+    assert response.status_code == 409  # a conflict, as on the staff page; the form comes back
     assert "Not saved: NOR-2012-10 was changed by someone else" in html
     assert "Title: Make universalisation a high priority" in html
     assert "→ Their title" in html
@@ -187,6 +187,7 @@ def test_stale_admin_follow_up_from_the_change_form_is_refused(staff_client, sta
     )
     commitment.record_follow_up(status=Status.NOT_STARTED, by=staff_user)
     response = staff_client.post(change_url(commitment), data)
+    assert response.status_code == 409
     assert "Not saved" in response.content.decode()
     assert FollowUp.objects.count() == 1
 
@@ -349,7 +350,7 @@ def test_admin_edit_losing_the_race_after_validation_rolls_back_and_shows_the_co
     response = staff_client.post(change_url(commitment), edit_data(commitment, title="Mine"))
     html = response.content.decode()
     assert len(calls) == 2
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Not saved: NOR-2012-10 was changed by someone else" in html
     assert "→ Saved in between" in html
     assert 'value="Mine"' in html

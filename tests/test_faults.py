@@ -19,7 +19,7 @@ from django.test import Client
 
 from ccmtracker import failsoft
 from ccmtracker.settings import redis_cache
-from commitments.models import Commitment, FollowUp
+from commitments.models import NOTE_MAX_LENGTH, Commitment, FollowUp
 from commitments.resources import CommitmentResource
 from commitments.spreadsheets import neutralise
 
@@ -421,3 +421,101 @@ def test_an_exported_formula_cell_imports_back_unchanged(administrator, client, 
     result = CommitmentResource().import_data(dataset, dry_run=False, raise_errors=True)
     assert {row.import_type for row in result.rows} == {"skip"}
     assert snapshot() == before
+
+
+# --- Follow-ups: note length, dates, NUL characters, on every way in ----------------------------
+
+HUGE_NOTE = "x" * (NOTE_MAX_LENGTH + 1)
+BAD_FOLLOW_UPS = {
+    "huge public note": ({"public_note": HUGE_NOTE}, "at most 10000 characters"),
+    "huge internal note": ({"internal_note": HUGE_NOTE}, "at most 10000 characters"),
+    "year one": ({"happened_on": "0001-01-01"}, "before the commitment was made"),
+    "before its statement": ({"happened_on": "2012-04-15"}, "before the commitment was made"),
+    "NUL in a note": ({"public_note": "Met\x00 them"}, "Null characters are not allowed"),
+}
+
+
+@pytest.mark.parametrize("case", BAD_FOLLOW_UPS)
+def test_staff_page_refuses_a_bad_follow_up_and_keeps_nothing(staff_client, seeded, case):
+    fields, message = BAD_FOLLOW_UPS[case]
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    response = staff_client.post(record_url("NOR-2012-07"), follow_up_data(commitment, **fields))
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert FollowUp.objects.count() == 0
+
+
+@pytest.mark.parametrize("case", BAD_FOLLOW_UPS)
+def test_admin_bulk_follow_up_refuses_a_bad_follow_up(staff_client, seeded, case):
+    fields, message = BAD_FOLLOW_UPS[case]
+    chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-02"]))
+    data = {
+        "action": "bulk_follow_up",
+        "_selected_action": [c.pk for c in chosen],
+        "apply": "1",
+        **{f"version-{c.pk}": c.version for c in chosen},
+        "status": "on_track",
+        "happened_on": "2013-05-02",
+        **fields,
+    }
+    response = staff_client.post("/admin/commitments/commitment/", data)
+    assert response.status_code == 422
+    assert message in response.content.decode()
+    assert FollowUp.objects.count() == 0
+
+
+@pytest.mark.parametrize("case", BAD_FOLLOW_UPS)
+def test_admin_change_form_refuses_a_bad_follow_up(staff_client, seeded, case):
+    fields, message = BAD_FOLLOW_UPS[case]
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    data = {
+        "statement": commitment.statement_id,
+        "reference": commitment.reference,
+        "title": commitment.title,
+        "quote": commitment.quote,
+        "theme": commitment.theme_id,
+        "kind": commitment.kind,
+        "articles": [a.pk for a in commitment.articles.all()],
+        "weight": commitment.weight,
+        "owner": "",
+        "next_review": "",
+        "published": "on",
+        "based_on_version": commitment.version,
+    }
+    for prefix, total in (("follow_ups", 1), ("follow_ups-2", 0)):
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": total,
+                f"{prefix}-INITIAL_FORMS": 0,
+                f"{prefix}-MIN_NUM_FORMS": 0,
+                f"{prefix}-MAX_NUM_FORMS": 1000,
+            }
+        )
+    data.update(
+        {
+            "follow_ups-0-status": "in_progress",
+            "follow_ups-0-happened_on": "2013-05-02",
+            **{f"follow_ups-0-{name}": value for name, value in fields.items()},
+        }
+    )
+    response = staff_client.post(f"/admin/commitments/commitment/{commitment.pk}/change/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert FollowUp.objects.count() == 0
+
+
+def test_a_follow_up_on_its_statement_day_is_accepted(staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    commitment.record_follow_up(
+        status="in_progress", by=staff_user, happened_on=commitment.statement.date
+    )
+    assert FollowUp.objects.count() == 1
+
+
+def test_record_follow_up_itself_refuses_a_huge_note(staff_user, seeded):
+    from django.core.exceptions import ValidationError
+
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    with pytest.raises(ValidationError):
+        commitment.record_follow_up(status="in_progress", by=staff_user, public_note=HUGE_NOTE)
+    assert FollowUp.objects.count() == 0

@@ -287,3 +287,144 @@ def test_role_groups_exist_after_migrations(db):
         "editors",
         "administrators",
     }
+
+
+# Accounts: nobody but a superuser grants superuser status or rights they lack
+
+
+def user_change_data(user, **changes):
+    data = {
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": user.email,
+        "is_active": "on",
+        "is_staff": "on" if user.is_staff else "",
+        "groups": [g.pk for g in user.groups.all()],
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v != ""}
+
+
+def test_an_administrator_cannot_make_themself_superuser(client, administrator):
+    client.force_login(administrator)
+    url = f"/admin/auth/user/{administrator.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="is_superuser"' not in page
+    assert 'name="user_permissions"' not in page
+    response = client.post(url, user_change_data(administrator, is_superuser="on"))
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert not administrator.is_superuser
+    assert not administrator.user_permissions.exists()
+
+
+def test_an_administrator_cannot_change_or_delete_a_superuser(client, administrator):
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(administrator)
+    response = client.post(
+        f"/admin/auth/user/{boss.pk}/change/", user_change_data(boss, is_staff="")
+    )
+    assert response.status_code == 403
+    assert client.post(f"/admin/auth/user/{boss.pk}/delete/", {"post": "yes"}).status_code == 403
+    boss.refresh_from_db()
+    assert boss.is_staff and boss.is_superuser
+
+
+def test_an_administrator_grants_only_roles_within_their_own_rights(client, administrator):
+    from django.contrib.auth.models import Permission
+
+    mighty = Group.objects.create(name="mighty")
+    mighty.permissions.add(Permission.objects.get(codename="add_followup"))
+    mighty.permissions.add(Permission.objects.get(codename="delete_followup"))
+    member = member_of("viewers")
+    client.force_login(administrator)
+    url = f"/admin/auth/user/{member.pk}/change/"
+    page = client.get(url).content.decode()
+    assert ">mighty<" not in page
+    assert ">editors<" in page
+    response = client.post(
+        url, user_change_data(member, groups=[Group.objects.get(name="editors").pk, mighty.pk])
+    )
+    assert response.status_code == 200  # the form refuses the choice
+    assert list(member.groups.values_list("name", flat=True)) == ["viewers"]
+    # Nor may the administrator widen a group beyond their own rights.
+    editors = Group.objects.get(name="editors")
+    delete_followup = Permission.objects.get(codename="delete_followup")
+    response = client.post(
+        f"/admin/auth/group/{editors.pk}/change/",
+        {
+            "name": "editors",
+            "permissions": [*editors.permissions.values_list("pk", flat=True), delete_followup.pk],
+        },
+    )
+    assert response.status_code == 200
+    assert not editors.permissions.filter(pk=delete_followup.pk).exists()
+
+
+def test_a_superuser_may_grant_superuser_status(client, administrator):
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    url = f"/admin/auth/user/{administrator.pk}/change/"
+    assert 'name="is_superuser"' in client.get(url).content.decode()
+    response = client.post(url, user_change_data(administrator, is_superuser="on"))
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert administrator.is_superuser
+
+
+def test_an_editor_can_look_up_owners_but_not_accounts(client, seeded):
+    editor = member_of("editors", username="eddie")
+    UserFactory(username="outsider", is_staff=False)
+    client.force_login(editor)
+    response = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "commitments", "model_name": "commitment", "field_name": "owner", "term": ""},
+    )
+    assert response.status_code == 200
+    names = [result["text"] for result in response.json()["results"]]
+    assert "eddie" in names
+    assert "outsider" not in names
+    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get(f"/admin/auth/user/{editor.pk}/change/").status_code == 403
+
+
+def test_viewers_still_cannot_use_the_owner_lookup(client, viewer, seeded):
+    client.force_login(viewer)
+    response = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "commitments", "model_name": "commitment", "field_name": "owner"},
+    )
+    assert response.status_code == 403
+
+
+def test_an_administrator_can_lift_a_login_lockout(client, administrator):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="locked", ip_address="10.0.0.1", user_agent="x", failures_since_start=5
+    )
+    client.force_login(administrator)
+    assert client.get("/admin/axes/accessattempt/").status_code == 200
+    response = client.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.exists()
+
+
+def test_a_refused_next_lands_on_the_staff_page(client, editor):
+    editor.set_password("a-long-test-password")
+    editor.save()
+    response = client.post(
+        "/admin/login/?next=https://evil.example/",
+        {
+            "username": editor.username,
+            "password": "a-long-test-password",
+            "next": "https://evil.example/",
+        },
+    )
+    assert response.status_code == 302
+    assert response.url == "/staff/"
