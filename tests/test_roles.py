@@ -332,7 +332,8 @@ def test_an_administrator_cannot_change_or_delete_a_superuser(client, administra
     assert response.status_code == 403
     assert client.post(f"/admin/auth/user/{boss.pk}/delete/", {"post": "yes"}).status_code == 403
     boss.refresh_from_db()
-    assert boss.is_staff and boss.is_superuser
+    assert boss.is_staff
+    assert boss.is_superuser
 
 
 def test_an_administrator_grants_only_roles_within_their_own_rights(client, administrator):
