@@ -519,3 +519,30 @@ def test_record_follow_up_itself_refuses_a_huge_note(staff_user, seeded):
     with pytest.raises(ValidationError):
         commitment.record_follow_up(status="in_progress", by=staff_user, public_note=HUGE_NOTE)
     assert FollowUp.objects.count() == 0
+
+
+# --- NUL characters anywhere else: refused as input, never a database error --------------------
+
+NUL_URLS = [
+    "/?q=a%00b",
+    "/data/commitments.csv?q=a%00b",
+    "/staff/?show=all&status=a%00b&owner=%00",
+    "/admin/commitments/commitment/?q=a%00b",
+    "/admin/commitments/followup/?q=a%00b",
+    "/admin/commitments/statement/?q=a%00b",
+    "/admin/auth/user/?q=a%00b",
+]
+
+
+@pytest.mark.parametrize("url", NUL_URLS)
+def test_a_nul_character_in_a_query_is_never_a_server_error(staff_client, seeded, url):
+    response = staff_client.get(url)
+    assert response.status_code < 500
+
+
+def test_a_nul_character_in_a_login_is_refused(client, db):
+    before = FollowUp.objects.count()
+    response = client.post("/admin/login/", {"username": "a\x00b", "password": "x"})
+    assert response.status_code == 200
+    assert "Null characters are not allowed" in response.content.decode()
+    assert FollowUp.objects.count() == before
