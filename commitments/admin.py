@@ -164,7 +164,9 @@ class CommitmentAdminForm(forms.ModelForm):
             # saving it again is a deliberate choice made after seeing what changed.
             self.data = self.data.copy()
             self.data["based_on_version"] = current.version
-            self.conflict = True
+            # A form that carries no version at all is refused the same way, as invalid
+            # (200), not as a conflict (409): it is no edit made from an older page.
+            self.conflict = based_on is not None
             raise ValidationError(conflict_message(current, based_on or 0))
         return data
 
