@@ -119,7 +119,7 @@ def main():
         env["SQLITE_PATH"] = str(workdir / "db.sqlite3")
     database = "PostgreSQL" if env.get("DATABASE_URL", "").startswith("postgres") else "SQLite"
     if env.get("REDIS_URL") or env.get("CACHE_URL"):
-        database += " + Redis cache and cached_db sessions"
+        database += " + Redis cache"
     password = secrets.token_urlsafe(16)
     username = f"serve-check-{secrets.token_hex(3)}"
     manage("migrate", "--no-input", "-v", "0", env=env)

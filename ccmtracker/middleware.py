@@ -1,6 +1,8 @@
 from django.conf import settings
 from django.utils.cache import add_never_cache_headers
 
+from .views import DATABASE_UNAVAILABLE, service_unavailable
+
 
 class NoStoreForSignedInMiddleware:
     """Nothing shown to a signed-in user is kept by a browser or a shared cache.
@@ -18,3 +20,22 @@ class NoStoreForSignedInMiddleware:
         if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
             add_never_cache_headers(response)
         return response
+
+
+class DatabaseUnavailableMiddleware:
+    """A database that cannot be reached answers 503 with Retry-After, not a generic 500.
+
+    Views' errors come here; an error raised in a middleware (a session read, say) reaches
+    the same page through handler500 (ccmtracker.views.server_error).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if isinstance(exception, DATABASE_UNAVAILABLE):
+            return service_unavailable(request, exception)
+        return None

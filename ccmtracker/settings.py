@@ -63,6 +63,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # An unreachable database answers 503 with Retry-After (ccmtracker/middleware.py).
+    "ccmtracker.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -149,6 +151,8 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 LOGIN_URL = "admin:login"
+# Where a login goes when its `next` is missing or refused (an outside address): the staff page.
+LOGIN_REDIRECT_URL = "staff_home"
 
 # --- Login throttling (django-axes) ----------------------------------------------------------
 # Five failed logins for one username from one address lock that pair out for a while; the
@@ -194,19 +198,24 @@ if TESTING:
 
 # --- Cache and sessions ----------------------------------------------------------------------
 # CACHE_URL or REDIS_URL (redis://host:6379/0): Django's RedisCache, shared by every app
-# server, and sessions in it backed by the database. Without either, a file cache under
-# var/cache that all worker processes on one machine share (a per-process cache would not
-# see another worker's invalidation).
+# server, failing soft (ccmtracker/failsoft.py): with Redis down, pages are served uncached.
+# Short socket timeouts, so an unreachable Redis costs a fraction of a second, not a request.
+# Without either, a file cache under var/cache that all worker processes on one machine share
+# (a per-process cache would not see another worker's invalidation).
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL", "")
-if CACHE_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": CACHE_URL,
-            "KEY_PREFIX": "ccm",
-        }
+
+
+def redis_cache(url: str) -> dict:
+    return {
+        "BACKEND": "ccmtracker.failsoft.FailSoftRedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": "ccm",
+        "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
     }
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+
+
+if CACHE_URL:
+    CACHES = {"default": redis_cache(CACHE_URL)}
 else:
     CACHES = {
         "default": {
@@ -220,6 +229,10 @@ else:
         CACHES["default"]["LOCATION"] = (
             Path(tempfile.gettempdir()) / f"ccm-test-cache-{os.getpid()}"
         )
+
+# Sessions (staff only: public pages never read one) live in the database alone, so a cache
+# outage logs nobody out, and a logout during one cannot come back from a stale cached copy.
+SESSION_ENGINE = "django.contrib.sessions.backends.db"
 
 # Anonymous public pages are kept in that cache for this many seconds (0: not cached) and
 # outdated whenever public data changes (ccmtracker/pagecache.py).
@@ -282,11 +295,16 @@ LOGGING = {
         },
         "text": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
     },
+    "filters": {
+        # A 4xx (or the 503 of an unreachable database) is one line, without a traceback.
+        "no_client_tracebacks": {"()": "ccmtracker.logs.NoTracebackForClientErrors"},
+    },
     "handlers": {
         "stdout": {
             "class": "logging.StreamHandler",
             "stream": "ext://sys.stdout",
             "formatter": os.environ.get("DJANGO_LOG_FORMAT", "text" if DEBUG else "json"),
+            "filters": ["no_client_tracebacks"],
         },
     },
     "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
@@ -307,6 +325,11 @@ IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_SKIP_ADMIN_LOG = False
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# An import file is refused, with a message, beyond these (README, "Import and export"). The
+# preview takes 8 queries whatever the size; the confirmed import saves row by row (history,
+# progress), and 1,000 rows is what it does well inside gunicorn's 30 s timeout.
+IMPORT_MAX_ROWS = int(os.environ.get("IMPORT_MAX_ROWS", "1000"))
+IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
 # How long a commitment may go without a follow-up before staff are told it needs attention.
 REVIEW_STALE_DAYS = 90

@@ -16,3 +16,8 @@ urlpatterns = [
     path("", include("commitments.urls")),
     *i18n_patterns(*public_patterns, prefix_default_language=False),
 ]
+
+handler400 = "ccmtracker.views.bad_request"
+handler403 = "ccmtracker.views.permission_denied"
+handler404 = "ccmtracker.views.page_not_found"
+handler500 = "ccmtracker.views.server_error"

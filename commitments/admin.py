@@ -1,7 +1,11 @@
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.forms import formset_factory
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
@@ -12,13 +16,24 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV
+from import_export.forms import ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import FOLLOW_UP_FIELDS, BulkFollowUpForm, ProposalForm, ProposalPublishForm
 from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Theme
 from .proposals import propose
 from .records import changed, claim_version, record_follow_up
-from .resources import CommitmentResource, StatementResource
+from .resources import CommitmentResource, StatementResource, file_too_large_message
+
+
+class BoundedImportForm(ImportForm):
+    """The import form refuses a file over settings.IMPORT_MAX_BYTES before reading it."""
+
+    def clean_import_file(self):
+        import_file = self.cleaned_data["import_file"]
+        if import_file.size > settings.IMPORT_MAX_BYTES:
+            raise ValidationError(file_too_large_message(import_file.size))
+        return import_file
 
 
 class PublicDataAdmin(admin.ModelAdmin):
@@ -161,13 +176,17 @@ class CommitmentAdminForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        if self.conflict is not None:
+        # The version itself is checked once, when saving (records.claim_version). A form
+        # that carries none is no edit made from an older page: invalid (200), not a conflict.
+        missing = self.instance.pk is not None and data.get("based_on_version") is None
+        if self.conflict is not None or missing:
             current = Commitment.objects.get(pk=self.instance.pk)
             # Keep everything typed, but base the kept form on the current version, so
             # saving it again is a deliberate choice made after seeing what changed.
             self.data = self.data.copy()
             self.data["based_on_version"] = current.version
-            raise ValidationError(conflict_message(current, self.conflict.based_on_version or 0))
+            based_on = self.conflict.based_on_version if self.conflict is not None else 0
+            raise ValidationError(conflict_message(current, based_on or 0))
         return data
 
 
@@ -208,6 +227,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
     form = CommitmentAdminForm
     resource_classes = [CommitmentResource]
     formats = [CSV]
+    import_form_class = BoundedImportForm
     list_display = [
         "reference",
         "title",
@@ -273,9 +293,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             # The one version check (records.claim_version), inside the admin's transaction.
-            # A form that carries no version is refused, never taken as "any version".
-            based_on = form.cleaned_data.get("based_on_version")
-            claim_version(obj, 0 if based_on is None else based_on)
+            claim_version(obj, form.cleaned_data["based_on_version"])
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
@@ -385,6 +403,7 @@ class CommitmentInline(admin.TabularInline):
 class StatementAdmin(ImportExportMixin, AuditedAdmin):
     resource_classes = [StatementResource]
     formats = [CSV]
+    import_form_class = BoundedImportForm
     list_display = ["title", "delegation", "place", "date", "language"]
     list_filter = ["delegation", "language"]
     search_fields = ["title", "delegation", "meeting", "text"]
@@ -554,3 +573,104 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+# --- Accounts: administrators manage staff, never beyond their own rights ----------------------
+
+
+def _own_permissions(user):
+    return Permission.objects.filter(Q(user=user) | Q(group__user=user)).distinct()
+
+
+def _is_owner_autocomplete(request):
+    """The commitment form's owner lookup, which editors need without seeing accounts."""
+    match = request.resolver_match
+    return (
+        match is not None
+        and match.url_name == "autocomplete"
+        and request.GET.get("app_label") == "commitments"
+        and request.GET.get("model_name") == "commitment"
+        and request.GET.get("field_name") == "owner"
+    )
+
+
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    """Only a superuser may make, change or remove a superuser, or give rights directly; an
+    administrator puts accounts in groups holding no right the administrator lacks."""
+
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        hidden = {"is_superuser", "user_permissions"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            beyond = Permission.objects.exclude(pk__in=_own_permissions(request.user))
+            kwargs["queryset"] = Group.objects.exclude(permissions__in=beyond)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _guards_a_superuser(self, request, obj):
+        """A superuser, or an account holding rights the editor lacks (editing it could
+        only take them away unseen), is read-only to a non-superuser."""
+        if obj is None or request.user.is_superuser:
+            return False
+        return (
+            obj.is_superuser
+            or _own_permissions(obj).exclude(pk__in=_own_permissions(request.user)).exists()
+        )
+
+    def has_change_permission(self, request, obj=None):
+        if self._guards_a_superuser(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._guards_a_superuser(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)
+
+    def has_view_permission(self, request, obj=None):
+        if obj is None and _is_owner_autocomplete(request):
+            return request.user.has_perm("commitments.change_commitment")
+        return super().has_view_permission(request, obj)
+
+    def get_search_results(self, request, queryset, search_term):
+        if _is_owner_autocomplete(request):
+            # Owners are staff; the lookup shows no other account.
+            queryset = queryset.filter(is_staff=True, is_active=True)
+        return super().get_search_results(request, queryset, search_term)
+
+
+@admin.register(Group)
+class RoleAdmin(GroupAdmin):
+    """A group can be given only rights its editor holds (superusers: any)."""
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "permissions" and not request.user.is_superuser:
+            kwargs["queryset"] = _own_permissions(request.user).select_related("content_type")
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def _beyond_editor(self, request, obj):
+        if obj is None or request.user.is_superuser:
+            return False
+        return obj.permissions.exclude(pk__in=_own_permissions(request.user)).exists()
+
+    def has_change_permission(self, request, obj=None):
+        if self._beyond_editor(request, obj):
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if self._beyond_editor(request, obj):
+            return False
+        return super().has_delete_permission(request, obj)

@@ -40,6 +40,10 @@ def current_generation() -> str:
     if generation is None:
         cache.add(GENERATION_KEY, _new_generation(), timeout=None)
         generation = cache.get(GENERATION_KEY)
+    if generation is None:
+        # The cache is unreachable (ccmtracker/failsoft.py answers a miss): a generation of
+        # this request's own, so no stored page or ETag can pass for current.
+        generation = _new_generation()
     return generation
 
 

@@ -6,7 +6,7 @@ and are in English whatever the language of the page that links to them.
 """
 
 import csv
-from itertools import batched
+from itertools import batched, chain
 
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
@@ -18,6 +18,7 @@ from ccmtracker.pagecache import public_etag, public_page
 from .derived import ensure_current
 from .forms import public_selection
 from .models import STATUS_INFO, FollowUp, Status, effective_progress
+from .spreadsheets import neutralise
 
 SCHEMA_VERSION = 1
 
@@ -57,16 +58,6 @@ FOLLOW_UP_FIELDS = [
     "evidence_label",
     "recorded_at",
 ]
-
-# A spreadsheet runs a cell that starts with one of these as a formula.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise(value):
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def commitment_records(request, commitments, point):
@@ -184,6 +175,12 @@ def _respond(fmt, name, fields, records, meta):
                 json_dumps_params={"ensure_ascii": False, "indent": 1},
             )
     else:
+        # The first record is read before answering: a database that fails fails the
+        # request (503), instead of a 200 with the header row and then a dropped connection.
+        records = iter(records)
+        first = next(records, None)
+        if first is not None:
+            records = chain([first], records)
         response = StreamingHttpResponse(
             _csv_chunks(fields, records), content_type="text/csv; charset=utf-8"
         )

@@ -4,7 +4,17 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Article, Commitment, FollowUp, Kind, Statement, Status, Theme, Viewpoint
+from .models import (
+    NOTE_MAX_LENGTH,
+    Article,
+    Commitment,
+    FollowUp,
+    Kind,
+    Statement,
+    Status,
+    Theme,
+    Viewpoint,
+)
 from .records import record_follow_up
 
 FOLLOW_UP_FIELDS = [
@@ -125,11 +135,15 @@ class BulkFollowUpForm(forms.Form):
         label=_("Date it happened"), widget=forms.DateInput(attrs={"type": "date"})
     )
     public_note = forms.CharField(
-        widget=forms.Textarea(attrs={"rows": 3}), required=False, label=_("What happened (public)")
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+        label=_("What happened (public)"),
     )
     internal_note = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
         required=False,
+        max_length=NOTE_MAX_LENGTH,
         label=_("Internal note (staff only)"),
     )
     evidence_url = forms.URLField(required=False, max_length=500, label=_("Evidence link"))

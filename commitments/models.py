@@ -4,12 +4,12 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -611,6 +611,11 @@ class AppendOnlyError(Exception):
     pass
 
 
+# A note is a few paragraphs, not a document (link the document as evidence). A validator,
+# not max_length: record_follow_up()'s full_clean() checks it, and no table is rebuilt.
+NOTE_MAX_LENGTH = 10_000
+
+
 class FollowUp(models.Model):
     commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="follow_ups")
     status = models.CharField(max_length=20, choices=Status)
@@ -622,10 +627,14 @@ class FollowUp(models.Model):
     )
     happened_on = models.DateField(help_text="The date it happened, not the date you record it.")
     public_note = models.TextField(
-        blank=True, help_text="What happened, in words the public will read."
+        blank=True,
+        validators=[MaxLengthValidator(NOTE_MAX_LENGTH)],
+        help_text="What happened, in words the public will read.",
     )
     internal_note = models.TextField(
-        blank=True, help_text="Seen by staff only. Never published, exported or fed."
+        blank=True,
+        validators=[MaxLengthValidator(NOTE_MAX_LENGTH)],
+        help_text="Seen by staff only. Never published, exported or fed.",
     )
     evidence_url = models.URLField(blank=True, max_length=500)
     evidence_label = models.CharField(
@@ -700,6 +709,13 @@ class FollowUp(models.Model):
             errors["progress"] = _("A commitment that is not assessed has no progress figure.")
         if self.happened_on and self.happened_on > timezone.localdate() + datetime.timedelta(1):
             errors["happened_on"] = _("This date is in the future.")
+        elif self.happened_on and self.commitment_id:
+            made_on = self.commitment.statement.date
+            if self.happened_on < made_on:
+                errors["happened_on"] = _(
+                    "This date is before the commitment was made (%(date)s): a follow-up "
+                    "happens after its statement."
+                ) % {"date": formats.date_format(made_on)}
         if self.evidence_label and not self.evidence_url:
             errors["evidence_url"] = _("Give the link that this label describes.")
         if errors:
@@ -728,8 +744,8 @@ class ProgressStep(models.Model):
     and each day its effective progress changed) it adds these amounts to its theme's
     weighted sum of progress, sum of weights and count of commitments made.
 
-    Derived data, kept by commitments.progress whenever a commitment, its statement or its
-    follow-ups change; `manage.py rebuild_progress` writes it all anew. No foreign-key
+    Derived data, written only by commitments.derived.sync() (and rebuild(), which
+    `manage.py verify --repair` runs); `manage.py verify` proves it. No foreign-key
     constraint on the commitment: a deleted commitment's steps are what is taken back.
     """
 

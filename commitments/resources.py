@@ -3,26 +3,245 @@
 The export is the import format: exporting and importing the same file changes nothing.
 Derived state (status, progress) and follow-ups are not part of it: history is recorded,
 not imported, and internal notes never leave the staff pages.
+
+An import is bounded (settings.IMPORT_MAX_ROWS, IMPORT_MAX_BYTES in admin.py) and its preview
+writes nothing: rows are read with a handful of queries whatever their number (existing rows,
+statements, themes, owners and articles are each loaded once), validated, and compared, but
+only a confirmed import saves them, through the models' save paths.
 """
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from import_export import fields, resources, widgets
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from import_export import fields, resources, results, widgets
+from import_export.instance_loaders import CachedInstanceLoader
 
 from .models import Article, Commitment, Statement, Theme
 from .records import changed, claim_version
+from .spreadsheets import neutralise, unneutralise
 
 
-class PublicDataResource(resources.ModelResource):
+class ImportFileError(Exception):
+    """A whole file refused, with a message for the person importing it."""
+
+
+class NoTraceback(results.Error):
+    """Errors shown in the admin's import page: the message, never a traceback."""
+
+    @property
+    def traceback(self):
+        return ""
+
+
+class CachedForeignKeyWidget(widgets.ForeignKeyWidget):
+    """ForeignKeyWidget reading its table once per import instead of once a row (the
+    library's CachedForeignKeyWidget builds a namedtuple class on every lookup)."""
+
+    def clean(self, value, row=None, **kwargs):
+        if value in (None, ""):
+            return None
+        if not hasattr(self, "_by_key"):
+            self._by_key = {str(getattr(o, self.field)): o for o in self.model.objects.all()}
+        try:
+            return self._by_key[str(value).strip()]
+        except KeyError:
+            raise self.model.DoesNotExist(
+                _("No %(model)s “%(value)s”.")
+                % {"model": self.model._meta.verbose_name, "value": value}
+            ) from None
+
+
+class CachedManyToManyWidget(widgets.ManyToManyWidget):
+    """ManyToManyWidget reading its (small) table once per import instead of once a row."""
+
+    def clean(self, value, row=None, **kwargs):
+        if not value:
+            return []
+        if not hasattr(self, "_by_key"):
+            self._by_key = {str(getattr(o, self.field)): o for o in self.model.objects.all()}
+        keys = [k.strip() for k in str(value).split(self.separator) if k.strip()]
+        unknown = [k for k in keys if k not in self._by_key]
+        if unknown:
+            raise ValueError(
+                _("Unknown %(model)s: %(values)s")
+                % {"model": self.model._meta.verbose_name, "values": ", ".join(unknown)}
+            )
+        return [self._by_key[k] for k in keys]
+
+
+class _Listed(list):
+    def all(self):
+        return self
+
+
+class ImportedManyToManyField(fields.Field):
+    """The row's values for the preview's comparison, as the preview saves nothing."""
+
+    def get_value(self, instance):
+        imported = getattr(instance, "_imported_m2m", {})
+        if self.attribute in imported:
+            return _Listed(imported[self.attribute])
+        return super().get_value(instance)
+
+
+class BoundedResource(resources.ModelResource):
+    """What every import here shares: limits, known columns, one row per key, no NUL
+    characters, formula cells read back as exported, and a preview that writes nothing."""
+
+    def get_error_result_class(self):
+        return NoTraceback
+
+    def get_import_fields(self):
+        # Asked several times a row; the answer never changes during an import.
+        if not hasattr(self, "_import_fields"):
+            self._import_fields = super().get_import_fields()
+        return self._import_fields
+
+    def export_field(self, field, instance, **kwargs):
+        return neutralise(super().export_field(field, instance, **kwargs))
+
+    def import_data_inner(self, dataset, dry_run, raise_errors, *args, **kwargs):
+        try:
+            self._check_file(dataset)
+        except ImportFileError as error:
+            # The whole file is refused: not one row is read.
+            result = self.get_result_class()()
+            result.diff_headers = self.get_diff_headers()
+            result.total_rows = len(dataset)
+            self.handle_import_error(result, error, raise_errors)
+            return result
+        if dry_run:
+            # The preview writes nothing, so it needs no savepoint a row: the transaction
+            # around the whole import (import_data) is rolled back all the same.
+            using_transactions, *args = args
+            args = [False, *args]
+        return super().import_data_inner(dataset, dry_run, raise_errors, *args, **kwargs)
+
+    def _check_file(self, dataset):
+        limit = settings.IMPORT_MAX_ROWS
+        if len(dataset) > limit:
+            raise ImportFileError(
+                _(
+                    "This file has %(rows)s rows; an import takes at most %(limit)s. "
+                    "Split it into smaller files and import them one after the other."
+                )
+                % {"rows": f"{len(dataset):,}", "limit": f"{limit:,}"}
+            )
+        expected = [field.column_name for field in self.get_import_fields()]
+        headers = [str(h or "").strip() for h in (dataset.headers or [])]
+        unknown = [h for h in headers if h not in expected]
+        key = self._meta.import_id_fields[0]
+        if unknown or key not in headers or len(set(headers)) != len(headers):
+            raise ImportFileError(
+                _(
+                    "The first line of the file must name its columns, from: %(expected)s "
+                    "(“%(key)s” is required). This file's first line is: %(found)s."
+                )
+                % {
+                    "expected": ",".join(expected),
+                    "key": key,
+                    "found": ",".join(headers)[:300] or _("(empty)"),
+                }
+            )
+        # Where each key is first seen, to refuse the rows that repeat it.
+        self._first_line = {}
+        self._repeats = {}
+        for number, value in enumerate(dataset[key], 1):
+            value = str(value or "").strip()
+            if value in self._first_line:
+                self._repeats[number] = self._first_line[value]
+            else:
+                self._first_line[value] = number
+
+    def import_instance(self, instance, row, **kwargs):
+        errors = {}
+        for column, value in row.items():
+            if isinstance(value, str) and "\x00" in value:
+                errors[self._attribute(column)] = ValidationError(
+                    _("Contains a NUL character (\\x00), which cannot be stored. Remove it.")
+                )
+            row[column] = unneutralise(value)
+        if errors:
+            raise ValidationError(errors)
+        first = getattr(self, "_repeats", {}).get(kwargs.get("row_number"))
+        if first is not None:
+            key = self._meta.import_id_fields[0]
+            raise ValidationError(
+                {
+                    key: ValidationError(
+                        _(
+                            "“%(value)s” is already on line %(line)s of this file: each "
+                            "%(model)s may appear once. Nothing was imported; remove one of "
+                            "the two rows."
+                        )
+                        % {
+                            "value": row.get(key),
+                            "line": first,
+                            "model": self._meta.model._meta.verbose_name,
+                        }
+                    )
+                }
+            )
+        super().import_instance(instance, row, **kwargs)
+        instance._imported_m2m = {
+            field.attribute: field.clean(row, **kwargs)
+            for field in self.get_import_fields()
+            if isinstance(field.widget, widgets.ManyToManyWidget) and field.column_name in row
+        }
+
+    def _attribute(self, column):
+        for field in self.get_import_fields():
+            if field.column_name == column:
+                return field.attribute or column
+        return column
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        # Uniqueness is the import key's (one row per key, found by the instance loader) and
+        # the database's at save time; asking the database again for every row would make
+        # the preview's queries grow with the file.
+        # Likewise a foreign key found by the import's cached lookups (or already stored)
+        # exists: only a missing one is checked.
+        errors = dict(import_validation_errors or {})
+        found = {
+            field.name
+            for field in instance._meta.concrete_fields
+            if field.many_to_one and getattr(instance, field.attname) is not None
+        }
+        try:
+            instance.full_clean(
+                exclude={*errors, *found}, validate_unique=False, validate_constraints=False
+            )
+        except ValidationError as error:
+            errors = error.update_error_dict(errors)
+        if errors:
+            raise ValidationError(errors)
+
+    def save_instance(self, instance, is_create, row, **kwargs):
+        # The preview (a dry run) validates and compares every row but saves none: saving
+        # then rolling back cost a second a hundred rows.
+        if self._is_dry_run(kwargs):
+            return
+        super().save_instance(instance, is_create, row, **kwargs)
+
+    def save_m2m(self, instance, row, **kwargs):
+        if self._is_dry_run(kwargs):
+            return
+        super().save_m2m(instance, row, **kwargs)
+
     def after_import(self, dataset, result, **kwargs):
         super().after_import(dataset, result, **kwargs)
-        # In the import's transaction: a preview (dry run) rolls it all back, bump included.
-        changed()
+        # In the import's transaction: derived copies now, cached pages once it commits.
+        if not self._is_dry_run(kwargs) and not result.has_errors():
+            changed()
 
 
-class StatementResource(PublicDataResource):
+class StatementResource(BoundedResource):
     class Meta:
         model = Statement
         import_id_fields = ["slug"]
+        instance_loader_class = CachedInstanceLoader
         fields = [
             "slug",
             "title",
@@ -42,29 +261,32 @@ class StatementResource(PublicDataResource):
         use_transactions = True
 
 
-class CommitmentResource(PublicDataResource):
+class CommitmentResource(BoundedResource):
     statement = fields.Field(
         attribute="statement",
         column_name="statement",
-        widget=widgets.ForeignKeyWidget(Statement, field="slug"),
+        widget=CachedForeignKeyWidget(Statement, field="slug"),
     )
     theme = fields.Field(
-        attribute="theme", column_name="theme", widget=widgets.ForeignKeyWidget(Theme, "slug")
+        attribute="theme",
+        column_name="theme",
+        widget=CachedForeignKeyWidget(Theme, "slug"),
     )
-    articles = fields.Field(
+    articles = ImportedManyToManyField(
         attribute="articles",
         column_name="articles",
-        widget=widgets.ManyToManyWidget(Article, separator=",", field="number"),
+        widget=CachedManyToManyWidget(Article, separator=",", field="number"),
     )
     owner = fields.Field(
         attribute="owner",
         column_name="owner",
-        widget=widgets.ForeignKeyWidget(get_user_model(), "username"),
+        widget=CachedForeignKeyWidget(get_user_model(), "username"),
     )
 
     class Meta:
         model = Commitment
         import_id_fields = ["reference"]
+        instance_loader_class = CachedInstanceLoader
         fields = [
             "reference",
             "statement",
@@ -94,3 +316,17 @@ class CommitmentResource(PublicDataResource):
         # opened before the import is refused rather than silently overwriting it.
         if instance.pk:
             claim_version(instance)
+
+
+def file_too_large_message(size):
+    limit = settings.IMPORT_MAX_BYTES
+    return (
+        ngettext(
+            "This file is %(size)s bytes; an import takes at most %(limit)s byte.",
+            "This file is %(size)s bytes; an import takes at most %(limit)s bytes.",
+            limit,
+        )
+        % {"size": f"{size:,}", "limit": f"{limit:,}"}
+        + " "
+        + _("Split it into smaller files and import them one after the other.")
+    )

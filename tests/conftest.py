@@ -72,6 +72,7 @@ def member_of(role, **fields):
         # A transactional (browser) test flushes the tables, groups included: put the
         # groups back exactly as the data migration creates them.
         import_module("commitments.migrations.0003_roles").create_roles(apps, None)
+        import_module("commitments.migrations.0007_administrators_unlock_logins").grant(apps, None)
     user = UserFactory(is_staff=True, **fields)
     user.groups.add(Group.objects.get(name=role))
     return user

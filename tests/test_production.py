@@ -305,9 +305,9 @@ def test_production_settings_read_database_and_cache_urls():
     assert json.loads(result.stdout) == [
         "django.db.backends.postgresql",
         "ccmtracker",
-        "django.core.cache.backends.redis.RedisCache",
+        "ccmtracker.failsoft.FailSoftRedisCache",
         "redis://cache.internal:6379/0",
-        "django.contrib.sessions.backends.cached_db",
+        "django.contrib.sessions.backends.db",
         True,
         True,
         True,

@@ -246,7 +246,8 @@ def admin_views(models, changelist, add, history, delete, change):
 
 
 AUTH_MODELS = r"admin/(?P<app>auth)/(?P<model>user|group)/"
-AXES_MODELS = r"admin/(?P<app>axes)/(?P<model>access\w+)/"
+AXES_ATTEMPTS = r"admin/(?P<app>axes)/(?P<model>accessattempt)/"
+AXES_LOGS = r"admin/(?P<app>axes)/(?P<model>accessfailurelog|accesslog)/"
 FOLLOW_UPS = r"admin/(?P<app>commitments)/(?P<model>followup)/"
 OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article)/"
 IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
@@ -298,8 +299,11 @@ URL_TABLE = [
     ),
     # An app's index is a 404 to staff who may see none of its models.
     Route(
-        "admin/^(?P<app_label>auth|axes|commitments)/$",
-        by_role("L/L L/L 404/404 200/200 200/200 200/200 200/200"),
+        # The app labels in the order their admins were registered (commitments/admin.py
+        # registers the user and group admins again, after axes).
+        r"admin/\^\(\?P<app_label>[a-z|]+\)/\$",
+        regex=True,
+        expect=by_role("L/L L/L 404/404 200/200 200/200 200/200 200/200"),
         url=lambda s, m: "/admin/commitments/",
     ),
     Route(
@@ -314,16 +318,24 @@ URL_TABLE = [
         url=lambda s, m: f"/admin/auth/user/{s.member.pk}/password/",
     ),
     *admin_views(AUTH_MODELS, ADMINISTER, ADMINISTER, ADMINISTER, ADMINISTER, ADMINISTER),
-    # django-axes' records of logins: the superuser reads and deletes them (to unlock), nobody
-    # adds them; every field is read-only, so saving the change form changes nothing and goes
-    # back to the list.
+    # django-axes' records of logins: administrators read them and delete an attempt (to lift
+    # a lockout), nobody adds them; every field is read-only, so saving the change form changes
+    # nothing and goes back to the list (an administrator may only read it).
     *admin_views(
-        AXES_MODELS,
-        SUPERUSER_ONLY,
+        AXES_ATTEMPTS,
+        ADMINISTER,
         NOBODY,
+        ADMINISTER,
+        ADMINISTER,
+        by_role("L/L L/L 403/403 403/403 403/403 200/403 200/R"),
+    ),
+    *admin_views(
+        AXES_LOGS,
+        ADMINISTER,
+        NOBODY,
+        ADMINISTER,
         SUPERUSER_ONLY,
-        SUPERUSER_ONLY,
-        by_role("L/L L/L 403/403 403/403 403/403 403/403 200/R"),
+        by_role("L/L L/L 403/403 403/403 403/403 200/403 200/R"),
     ),
     # Follow-ups are history: readable in the admin, never added, changed or deleted there.
     *admin_views(FOLLOW_UPS, READ, NOBODY, READ, NOBODY, READ_ONLY),
@@ -609,3 +621,145 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern, signed_in):
                 if CANARY in htmx.getvalue().decode() or htmx.cookies:
                     problems.append(f"{case} (htmx): leaked the canary or set a cookie")
     assert not problems, "\n".join(problems)
+
+
+# Accounts: nobody but a superuser grants superuser status or rights they lack
+
+
+def user_change_data(user, **changes):
+    data = {
+        "username": user.username,
+        "first_name": "",
+        "last_name": "",
+        "email": user.email,
+        "is_active": "on",
+        "is_staff": "on" if user.is_staff else "",
+        "groups": [g.pk for g in user.groups.all()],
+        "last_login_0": "",
+        "last_login_1": "",
+        "date_joined_0": "2026-01-01",
+        "date_joined_1": "00:00:00",
+    }
+    data.update(changes)
+    return {k: v for k, v in data.items() if v != ""}
+
+
+def test_an_administrator_cannot_make_themself_superuser(client, administrator):
+    client.force_login(administrator)
+    url = f"/admin/auth/user/{administrator.pk}/change/"
+    page = client.get(url).content.decode()
+    assert 'name="is_superuser"' not in page
+    assert 'name="user_permissions"' not in page
+    response = client.post(url, user_change_data(administrator, is_superuser="on"))
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert not administrator.is_superuser
+    assert not administrator.user_permissions.exists()
+
+
+def test_an_administrator_cannot_change_or_delete_a_superuser(client, administrator):
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(administrator)
+    response = client.post(
+        f"/admin/auth/user/{boss.pk}/change/", user_change_data(boss, is_staff="")
+    )
+    assert response.status_code == 403
+    assert client.post(f"/admin/auth/user/{boss.pk}/delete/", {"post": "yes"}).status_code == 403
+    boss.refresh_from_db()
+    assert boss.is_staff
+    assert boss.is_superuser
+
+
+def test_an_administrator_grants_only_roles_within_their_own_rights(client, administrator):
+    from django.contrib.auth.models import Permission
+
+    mighty = Group.objects.create(name="mighty")
+    mighty.permissions.add(Permission.objects.get(codename="add_followup"))
+    mighty.permissions.add(Permission.objects.get(codename="delete_followup"))
+    member = member_of("viewers")
+    client.force_login(administrator)
+    url = f"/admin/auth/user/{member.pk}/change/"
+    page = client.get(url).content.decode()
+    assert ">mighty<" not in page
+    assert ">editors<" in page
+    response = client.post(
+        url, user_change_data(member, groups=[Group.objects.get(name="editors").pk, mighty.pk])
+    )
+    assert response.status_code == 200  # the form refuses the choice
+    assert list(member.groups.values_list("name", flat=True)) == ["viewers"]
+    # Nor may the administrator widen a group beyond their own rights.
+    editors = Group.objects.get(name="editors")
+    delete_followup = Permission.objects.get(codename="delete_followup")
+    response = client.post(
+        f"/admin/auth/group/{editors.pk}/change/",
+        {
+            "name": "editors",
+            "permissions": [*editors.permissions.values_list("pk", flat=True), delete_followup.pk],
+        },
+    )
+    assert response.status_code == 200
+    assert not editors.permissions.filter(pk=delete_followup.pk).exists()
+
+
+def test_a_superuser_may_grant_superuser_status(client, administrator):
+    boss = UserFactory(is_staff=True, is_superuser=True)
+    client.force_login(boss)
+    url = f"/admin/auth/user/{administrator.pk}/change/"
+    assert 'name="is_superuser"' in client.get(url).content.decode()
+    response = client.post(url, user_change_data(administrator, is_superuser="on"))
+    assert response.status_code == 302
+    administrator.refresh_from_db()
+    assert administrator.is_superuser
+
+
+def test_an_editor_can_look_up_owners_but_not_accounts(client, seeded):
+    editor = member_of("editors", username="eddie")
+    UserFactory(username="outsider", is_staff=False)
+    client.force_login(editor)
+    response = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "commitments", "model_name": "commitment", "field_name": "owner", "term": ""},
+    )
+    assert response.status_code == 200
+    names = [result["text"] for result in response.json()["results"]]
+    assert "eddie" in names
+    assert "outsider" not in names
+    assert client.get("/admin/auth/user/").status_code == 403
+    assert client.get(f"/admin/auth/user/{editor.pk}/change/").status_code == 403
+
+
+def test_viewers_still_cannot_use_the_owner_lookup(client, viewer, seeded):
+    client.force_login(viewer)
+    response = client.get(
+        "/admin/autocomplete/",
+        {"app_label": "commitments", "model_name": "commitment", "field_name": "owner"},
+    )
+    assert response.status_code == 403
+
+
+def test_an_administrator_can_lift_a_login_lockout(client, administrator):
+    from axes.models import AccessAttempt
+
+    attempt = AccessAttempt.objects.create(
+        username="locked", ip_address="10.0.0.1", user_agent="x", failures_since_start=5
+    )
+    client.force_login(administrator)
+    assert client.get("/admin/axes/accessattempt/").status_code == 200
+    response = client.post(f"/admin/axes/accessattempt/{attempt.pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert not AccessAttempt.objects.filter(pk=attempt.pk).exists()
+
+
+def test_a_refused_next_lands_on_the_staff_page(client, editor):
+    editor.set_password("a-long-test-password")
+    editor.save()
+    response = client.post(
+        "/admin/login/?next=https://evil.example/",
+        {
+            "username": editor.username,
+            "password": "a-long-test-password",
+            "next": "https://evil.example/",
+        },
+    )
+    assert response.status_code == 302
+    assert response.url == "/staff/"

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):
-    """Filled the stored history here once; 0006_derived_state now writes every derived copy
+    """Filled the stored history here once; 0008_derived_state now writes every derived copy
     anew from the follow-ups, with the models of that time."""
 
 

@@ -16,7 +16,7 @@ def derive(apps, schema_editor):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commitments', '0005_progress_history'),
+        ('commitments', '0007_administrators_unlock_logins'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
