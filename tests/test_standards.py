@@ -13,6 +13,7 @@ import feedparser
 import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.handlers.wsgi import WSGIHandler
 from django.test import RequestFactory
 from django.views import defaults
 
@@ -224,3 +225,54 @@ def test_feed_ids_do_not_depend_on_the_host_asked_for(client, tracker, settings)
     english, french = (feedparser.parse(client.get(url).content) for url in FEEDS[:2])
     assert english.feed.id == "https://ccm.example.org/feed/"
     assert french.feed.id == "https://ccm.example.org/fr/feed/"
+
+
+# --- Headers on every response ----------------------------------------------------------------
+
+EVERY_KIND_OF_RESPONSE = [
+    "/",
+    "/fr/commitments/NOR-2012-10/",
+    "/feed/",
+    "/data/commitments.csv",
+    "/data/follow-ups.json",
+    "/no-such-page/",
+    "/healthz",
+    "/staff/",  # a redirect to log in
+    "/admin/login/",
+    "/static/css/site.css",
+]
+
+
+def test_every_response_says_same_origin_and_turns_off_unused_features(client, tracker):
+    for url in EVERY_KIND_OF_RESPONSE:
+        for method in (client.get, client.head):
+            response = method(url)
+            assert response["Cross-Origin-Resource-Policy"] == "same-origin", url
+            policy = response["Permissions-Policy"]
+            assert "camera=()" in policy, url
+            assert "geolocation=()" in policy, url
+
+
+def wsgi(method, url):
+    """The application as gunicorn calls it (the test client drops HEAD bodies itself)."""
+    environ = RequestFactory().generic(method, url).environ
+    status_headers = []
+    body = WSGIHandler()(environ, lambda status, headers: status_headers.append((status, headers)))
+    try:
+        content = b"".join(body)
+    finally:
+        body.close()
+    status, headers = status_headers[0]
+    return status, dict(headers), content
+
+
+def test_head_answers_the_headers_of_get_without_a_body(tracker):
+    for url in ["/", "/feed/", "/data/commitments.csv", "/data/follow-ups.json", "/no-such-page/"]:
+        get_status, get_headers, get_body = wsgi("GET", url)
+        head_status, head_headers, head_body = wsgi("HEAD", url)
+        assert get_body, url
+        assert head_body == b"", url
+        assert head_status == get_status, url
+        assert head_headers["Content-Type"] == get_headers["Content-Type"], url
+        if "Content-Length" in get_headers:
+            assert head_headers["Content-Length"] == get_headers["Content-Length"], url
