@@ -16,12 +16,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## Serve the tracker on http://127.0.0.1:8000 with the seed statement and a local staff login.
+## Serve the tracker on http://127.0.0.1:8000 (PORT=8001 make run for another port) with the
+## seed statement and a local staff login.
+PORT ?= 8000
 run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(PY) manage.py seed
-	DJANGO_DEBUG=1 $(PY) manage.py create_local_staff
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	PORT=$(PORT) DJANGO_DEBUG=1 $(PY) manage.py create_local_staff
+	PORT=$(PORT) DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## The production configuration on one machine: DEBUG off, gunicorn (workers: see
 ## gunicorn.conf.py), static files by whitenoise. Needs DJANGO_SECRET_KEY and

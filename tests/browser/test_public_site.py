@@ -210,6 +210,11 @@ def test_print_shows_content_without_controls(page: Page, live_server, tracker):
     expect(page.locator("nav.languages")).to_be_hidden()
     expect(page.locator(".as-of-form")).to_be_hidden()
     expect(page.locator(".skip-link")).to_be_hidden()
+    # The footer's links are controls: gone, and their separators with them.
+    footer = page.locator(".site-footer")
+    expect(footer).to_contain_text("Every status is backed by a dated follow-up")
+    expect(footer).not_to_contain_text("Open data", use_inner_text=True)
+    assert ", ," not in footer.inner_text()
     page.goto(f"{live_server.url}/")
     expect(page.locator("form.filters")).to_be_hidden()
     expect(page.locator(".chart-svg")).to_be_visible()
