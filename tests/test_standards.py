@@ -64,6 +64,12 @@ PUBLIC_PAGES = [
 ]
 
 
+# A one-off JVM: the quick compiler only and a simple collector start it about twice as fast
+# (measured: ~9 s against ~20 s for 20 pages on a busy 2-core machine); the schema's deep
+# recursion then needs a bigger stack than the default.
+JVM_FLAGS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss4m"]
+
+
 def run_vnu(files: list[Path]) -> list[dict]:
     """The checker's messages about these files: one JVM for them all (~3 s)."""
     java = shutil.which("java")
@@ -73,7 +79,8 @@ def run_vnu(files: list[Path]) -> list[dict]:
             "(make test runs it)."
         )
     result = subprocess.run(  # noqa: S603 - fixed arguments, our own files
-        [java, "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always", *map(str, files)],
+        [java, *JVM_FLAGS, "-jar", str(VNU_JAR), "--format", "json", "--exit-zero-always"]
+        + [str(file) for file in files],
         capture_output=True,
         text=True,
         timeout=120,
