@@ -14,6 +14,8 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.handlers.wsgi import WSGIHandler
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from django.test import RequestFactory
 from django.views import defaults
 
@@ -265,11 +267,21 @@ def wsgi(method, url):
     """The application as gunicorn calls it (the test client drops HEAD bodies itself)."""
     environ = RequestFactory().generic(method, url).environ
     status_headers = []
-    body = WSGIHandler()(environ, lambda status, headers: status_headers.append((status, headers)))
+    # As Django's test client does: the request signals must not close the test's database
+    # connection, which holds the test's transaction.
+    request_started.disconnect(close_old_connections)
+    request_finished.disconnect(close_old_connections)
     try:
-        content = b"".join(body)
+        body = WSGIHandler()(
+            environ, lambda status, headers: status_headers.append((status, headers))
+        )
+        try:
+            content = b"".join(body)
+        finally:
+            body.close()
     finally:
-        body.close()
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
     status, headers = status_headers[0]
     return status, dict(headers), content
 
