@@ -4,9 +4,9 @@
 
 Scale 1: 20 statements, 2,000 commitments, 50,000 follow-ups; scale 0.1 is ten times
 smaller. Rows go in with bulk_create (FollowUp.save refuses edits, bulk inserts are
-fine) and each commitment's derived current state is computed from the follow-ups generated
-for it, so the database looks exactly as if record_follow_up had written it (and the stored
-progress history is written in one go at the end). Never run it
+fine); the database's triggers mark what they touch, and one sync() at the end derives
+every commitment's state and the progress history, so the database looks exactly as if
+record_follow_up had written it. Never run it
 against the development database: run.py gives it a database of its own.
 """
 
@@ -135,10 +135,6 @@ def build(scale: float, seed: int = 2012) -> dict:
                         author=staff[n % len(staff)],
                     )
                 )
-            last = history[-1]
-            commitment.status = last.status
-            commitment.progress = last.effective_progress
-            commitment.last_follow_up_on = last.happened_on
             commitment.version = 1 + len(history)
             commitments.append(commitment)
             span[commitment.reference] = history
@@ -156,10 +152,11 @@ def build(scale: float, seed: int = 2012) -> dict:
             follow_up.commitment = commitment
             follow_ups.append(follow_up)
     FollowUp.objects.bulk_create(follow_ups, batch_size=2000)
-    # Bulk inserts skip the models' save(): write the stored progress history in one go.
-    from commitments.progress import rebuild
+    # The database's triggers marked every commitment as written: derive their stored state and
+    # the progress history now, in one go, rather than on the first request.
+    from commitments.derived import sync
 
-    rebuild()
+    sync()
     return {
         "statements": len(statements),
         "commitments": len(commitments),

@@ -80,9 +80,9 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language from the URL prefix (public pages) or Accept-Language (staff); sets no cookie.
     "django.middleware.locale.LocaleMiddleware",
-    # Anonymous public pages from the shared cache (commitments/cache.py); after the language
+    # Anonymous public pages from the shared cache (ccmtracker/pagecache.py); after the language
     # is known, before the middleware a cached page does not need.
-    "commitments.cache.PublicPageCacheMiddleware",
+    "ccmtracker.pagecache.PublicPageCacheMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -234,8 +234,13 @@ else:
         )
 
 # Anonymous public pages are kept in that cache for this many seconds (0: not cached) and
-# outdated at once whenever public data changes (commitments/cache.py).
+# outdated whenever public data changes (ccmtracker/pagecache.py).
 PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
+# While one worker rebuilds an outdated page, the others serve the page as it was for at most
+# this many seconds after the change (0: never; every request after a change sees it). Under
+# pytest the default is 0, so that a change shows on the very next request; the tests of the
+# window turn it on.
+PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", "0" if TESTING else "5"))
 PAGE_CACHE_ALIAS = "default"
 
 # --- Security headers and cookies ------------------------------------------------------------

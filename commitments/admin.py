@@ -17,10 +17,28 @@ from simple_history.admin import SimpleHistoryAdmin
 from .forms import FOLLOW_UP_FIELDS, BulkFollowUpForm, ProposalForm, ProposalPublishForm
 from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Theme
 from .proposals import propose
+from .records import changed, claim_version, record_follow_up
 from .resources import CommitmentResource, StatementResource
 
 
-class AuditedAdmin(SimpleHistoryAdmin):
+class PublicDataAdmin(admin.ModelAdmin):
+    """Admin pages that change public data: after each save or delete, the derived copies
+    are brought up to date and the cached public pages outdated, once, on commit."""
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        changed()
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        changed()
+
+    def delete_queryset(self, request, queryset):
+        super().delete_queryset(request, queryset)
+        changed()
+
+
+class AuditedAdmin(PublicDataAdmin, SimpleHistoryAdmin):
     """Who changed what and when, with the diff, on each item's History page.
 
     The history is for reading: simple-history's revert form would save an old copy
@@ -134,22 +152,22 @@ class CommitmentAdminForm(forms.ModelForm):
             "published",
         ]
 
+    # Set by CommitmentAdmin when saving was refused: the StaleVersion raised by claim_version.
+    conflict = None
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["based_on_version"].initial = self.instance.version
 
     def clean(self):
         data = super().clean()
-        if self.instance.pk is None:
-            return data
-        based_on = data.get("based_on_version")
-        current = Commitment.objects.get(pk=self.instance.pk)
-        if based_on != current.version:
+        if self.conflict is not None:
+            current = Commitment.objects.get(pk=self.instance.pk)
             # Keep everything typed, but base the kept form on the current version, so
             # saving it again is a deliberate choice made after seeing what changed.
             self.data = self.data.copy()
             self.data["based_on_version"] = current.version
-            raise ValidationError(conflict_message(current, based_on or 0))
+            raise ValidationError(conflict_message(current, self.conflict.based_on_version or 0))
         return data
 
 
@@ -200,7 +218,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         "owner",
         "published",
     ]
-    list_filter = ["theme", "status", "statement", OverdueFilter, "published", "kind"]
+    list_filter = ["theme", "state__status", "statement", OverdueFilter, "published", "kind"]
     search_fields = ["reference", "title", "quote"]
     list_select_related = ["theme", "owner"]
     autocomplete_fields = ["owner"]
@@ -231,18 +249,33 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
     def get_inlines(self, request, obj):
         return [NewFollowUpInline, PastFollowUpInline] if obj else []
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).as_of()  # today's state, in the same query
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        conflict = getattr(request, "commitment_conflict", None)
+        if conflict is None:
+            return form
+        return type(form.__name__, (form,), {"conflict": conflict})
+
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
         try:
             return super().changeform_view(request, object_id, form_url, extra_context)
-        except StaleVersion:
-            # Someone saved between our validation and our save; the transaction rolled
-            # back. Showing the form again makes its validation report the conflict.
-            return super().changeform_view(request, object_id, form_url, extra_context)
+        except StaleVersion as conflict:
+            # The commitment moved since this form was opened: the transaction rolled back.
+            # The form comes back with everything typed and what changed meanwhile.
+            request.commitment_conflict = conflict
+            response = super().changeform_view(request, object_id, form_url, extra_context)
+            response.status_code = 409
+            return response
 
     def save_model(self, request, obj, form, change):
         if change:
-            # The conditional UPDATE of claim_version, inside the admin's transaction.
-            obj.claim_version(form.cleaned_data.get("based_on_version"))
+            # The one version check (records.claim_version), inside the admin's transaction.
+            # A form that carries no version is refused, never taken as "any version".
+            based_on = form.cleaned_data.get("based_on_version")
+            claim_version(obj, 0 if based_on is None else based_on)
         super().save_model(request, obj, form, change)
 
     def save_formset(self, request, form, formset, change):
@@ -255,7 +288,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
                 data = {
                     name: inline_form.cleaned_data[name] for name in NewFollowUpForm.Meta.fields
                 }
-                follow_up = form.instance.record_follow_up(by=request.user, **data)
+                follow_up = record_follow_up(form.instance, by=request.user, **data)
                 formset.new_objects.append(follow_up)
         return None
 
@@ -284,7 +317,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
                 except ValueError:
                     based_on = -1
                 try:
-                    commitment.record_follow_up(by=request.user, based_on_version=based_on, **data)
+                    record_follow_up(commitment, by=request.user, based_on_version=based_on, **data)
                 except StaleVersion:
                     problems.append(
                         (commitment, [_("it was changed by someone else since this page opened")])
@@ -498,7 +531,7 @@ class ThemeAdmin(AuditedAdmin):
 
 
 @admin.register(Article)
-class ArticleAdmin(admin.ModelAdmin):
+class ArticleAdmin(PublicDataAdmin):
     list_display = ["number", "title"]
     search_fields = ["title"]
 

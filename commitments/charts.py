@@ -1,4 +1,4 @@
-"""The progress chart's geometry, from the history stored by commitments/progress.py.
+"""The progress chart's geometry, from the history stored by commitments/derived.py.
 
 The figures use the dashboard's one method (weighted mean of assessed commitments), so the
 last point of the history always equals the dashboard's figure for the same date.
@@ -13,7 +13,7 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from .progress import HistoryPoint
+from .derived import HistoryPoint
 
 # Lines are told apart by dash pattern as well as colour, so the chart survives greyscale
 # printing and colour blindness; every colour has at least 3:1 contrast on white.

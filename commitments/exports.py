@@ -1,7 +1,7 @@
 """Open data: CSV and JSON of public commitments and public follow-ups.
 
 The schema is documented in docs/open-data.md and is stable: columns are only ever added
-at the end, never renamed or removed. Exports keep the dashboard's filters and `as_of`,
+at the end, never renamed or removed. Exports keep the dashboard's filters, `as_of` and `known_on`,
 and are in English whatever the language of the page that links to them.
 """
 
@@ -13,9 +13,11 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.views.decorators.http import condition, require_safe
 
-from .cache import public_etag, public_page
-from .models import STATUS_INFO, FollowUp, Status
-from .views import public_selection
+from ccmtracker.pagecache import public_etag, public_page
+
+from .derived import ensure_current
+from .forms import public_selection
+from .models import STATUS_INFO, FollowUp, Status, effective_progress
 
 SCHEMA_VERSION = 1
 
@@ -38,6 +40,7 @@ COMMITMENT_FIELDS = [
     "last_follow_up_on",
     "next_review",
     "review_overdue",
+    "last_recorded_at",
 ]
 
 FOLLOW_UP_FIELDS = [
@@ -66,7 +69,7 @@ def neutralise(value):
     return value
 
 
-def commitment_records(request, commitments, as_of):
+def commitment_records(request, commitments, point):
     today = timezone.localdate()
     for commitment in commitments:
         yield {
@@ -82,12 +85,13 @@ def commitment_records(request, commitments, as_of):
             "articles": [article.number for article in commitment.articles.all()],
             "weight": commitment.weight,
             "quote": commitment.quote,
-            "status": commitment.at_status,
-            "status_label": str(Status(commitment.at_status).label),
-            "progress": commitment.at_progress,
-            "last_follow_up_on": _iso(commitment.at_last_follow_up),
-            "next_review": None if as_of else _iso(commitment.next_review),
-            "review_overdue": None if as_of else commitment.is_overdue(today),
+            "status": commitment.status.value,
+            "status_label": str(commitment.status.label),
+            "progress": commitment.progress,
+            "last_follow_up_on": _iso(commitment.last_follow_up_on),
+            "next_review": _iso(commitment.next_review) if point.is_now else None,
+            "review_overdue": commitment.is_overdue(today) if point.is_now else None,
+            "last_recorded_at": _iso_time(commitment.last_recorded_at),
         }
 
 
@@ -104,10 +108,6 @@ def follow_up_records(request, follow_ups):
             )
         if status not in labels:
             labels[status] = str(Status(status).label)
-        if status == Status.NOT_ASSESSED:
-            effective = None
-        else:
-            effective = progress if progress is not None else STATUS_DEFAULT_PROGRESS[status]
         yield {
             "id": row["id"],
             "commitment": reference,
@@ -116,7 +116,7 @@ def follow_up_records(request, follow_ups):
             "status": status,
             "status_label": labels[status],
             "progress": progress,
-            "effective_progress": effective,
+            "effective_progress": effective_progress(status, progress),
             "public_note": row["public_note"],
             # Stored as "" when absent; docs/open-data.md: empty is null (an empty CSV cell).
             "evidence_url": row["evidence_url"] or None,
@@ -125,13 +125,12 @@ def follow_up_records(request, follow_ups):
         }
 
 
-STATUS_DEFAULT_PROGRESS = {
-    status.value: info.default_progress for status, info in STATUS_INFO.items()
-}
-
-
 def _iso(date):
     return date.isoformat() if date else None
+
+
+def _iso_time(moment):
+    return moment.isoformat(timespec="seconds") if moment else None
 
 
 def _bad_request(form):
@@ -176,6 +175,8 @@ def _csv_chunks(fields, records):
 
 def _respond(fmt, name, fields, records, meta):
     stamp = (meta["as_of"] or timezone.localdate().isoformat()).replace("-", "")
+    if meta["known_on"]:
+        stamp += "-known" + meta["known_on"].replace("-", "")
     filename = f"ccmtracker-{name}-{stamp}.{fmt}"
     if fmt == "json":
         with translation.override("en"):
@@ -192,11 +193,12 @@ def _respond(fmt, name, fields, records, meta):
     return response
 
 
-def _meta(schema, form, as_of):
+def _meta(schema, form, point):
     return {
         "schema": f"ccmtracker/{schema}/v{SCHEMA_VERSION}",
         "generated_at": timezone.now().isoformat(timespec="seconds"),
-        "as_of": as_of.isoformat() if as_of else None,
+        "as_of": _iso(point.as_at),
+        "known_on": _iso(point.known_on),
         "filters": {
             name: form.data.get(name) for name in form.LIST_FILTERS if form.cleaned_data.get(name)
         },
@@ -212,13 +214,14 @@ def _meta(schema, form, as_of):
 @public_page
 @condition(etag_func=public_etag)
 def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
-    form, as_of, _all, matching = public_selection(request)
+    form, point, _all, matching = public_selection(request.GET)
     if not form.is_valid():
         return _bad_request(form)
+    ensure_current()
     commitments = matching.for_list().prefetch_related("articles").iterator(chunk_size=500)
-    records = commitment_records(request, commitments, as_of)
+    records = commitment_records(request, commitments, point)
     return _respond(
-        fmt, "commitments", COMMITMENT_FIELDS, records, _meta("commitments", form, as_of)
+        fmt, "commitments", COMMITMENT_FIELDS, records, _meta("commitments", form, point)
     )
 
 
@@ -226,19 +229,19 @@ def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
 @public_page
 @condition(etag_func=public_etag)
 def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:
-    form, as_of, _all, matching = public_selection(request)
+    form, point, _all, matching = public_selection(request.GET)
     if not form.is_valid():
         return _bad_request(form)
+    ensure_current()
     follow_ups = (
         FollowUp.objects.filter(commitment__in=matching.values("pk"))
-        .order_by("happened_on", "recorded_at", "pk")
+        .seen_from(point)
+        .oldest_first()
         .values(*FOLLOW_UP_DB_FIELDS)
     )
-    if as_of is not None:
-        follow_ups = follow_ups.filter(happened_on__lte=as_of)
     # iterator(): rows come from the database a chunk at a time while the CSV streams.
     records = follow_up_records(request, follow_ups.iterator(chunk_size=2000))
-    return _respond(fmt, "follow-ups", FOLLOW_UP_FIELDS, records, _meta("follow-ups", form, as_of))
+    return _respond(fmt, "follow-ups", FOLLOW_UP_FIELDS, records, _meta("follow-ups", form, point))
 
 
 # Never internal_note, never the author: what a follow-up export may read from the database.

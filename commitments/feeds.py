@@ -41,12 +41,7 @@ def _site_address(path):
 
 
 def _public_follow_ups():
-    return (
-        FollowUp.objects.public()
-        .select_related("commitment")
-        .only(*PUBLIC_FIELDS)
-        .order_by("-happened_on", "-recorded_at", "-pk")
-    )
+    return FollowUp.objects.public().select_related("commitment").only(*PUBLIC_FIELDS).timeline()
 
 
 class UpdatesFeed(Feed):

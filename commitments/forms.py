@@ -4,7 +4,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .models import Article, FollowUp, Kind, Statement, Status, Theme
+from .models import Article, Commitment, FollowUp, Kind, Statement, Status, Theme, Viewpoint
+from .records import record_follow_up
 
 FOLLOW_UP_FIELDS = [
     "status",
@@ -56,11 +57,15 @@ class FollowUpForm(forms.ModelForm):
         self.fields["happened_on"].required = True
         self.fields["happened_on"].initial = timezone.localdate
 
+    def validate_constraints(self):
+        """The database's check constraints repeat what the fields' validators and the
+        model's clean() already check here (and the insert enforces them): no query each."""
+
     def record(self, by):
         """Record the follow-up; raises StaleVersion if the commitment moved meanwhile."""
         data = {name: self.cleaned_data[name] for name in FOLLOW_UP_FIELDS}
-        return self.commitment.record_follow_up(
-            by=by, based_on_version=self.cleaned_data["version"], **data
+        return record_follow_up(
+            self.commitment, by=by, based_on_version=self.cleaned_data["version"], **data
         )
 
     def rebased(self):
@@ -173,6 +178,18 @@ class ProposalPublishForm(forms.Form):
     )
 
 
+def _day_field(label, **kwargs):
+    """An optional day in a public address, as YYYY-MM-DD, with the browser's date picker."""
+    return forms.DateField(
+        label=label,
+        required=False,
+        input_formats=["%Y-%m-%d"],
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, for example 2012-09-14.")},
+        **kwargs,
+    )
+
+
 class PublicFilterForm(forms.Form):
     """The public list's GET filters and the date it is shown at; every field optional.
 
@@ -204,15 +221,14 @@ class PublicFilterForm(forms.Form):
         required=False,
         empty_label=_("All articles"),
     )
-    as_of = forms.DateField(
-        label=_("Show the tracker as it stood on"),
-        required=False,
-        input_formats=["%Y-%m-%d"],
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-        error_messages={"invalid": _("Enter a date as YYYY-MM-DD, for example 2012-09-14.")},
+    as_of = _day_field(_("Show the tracker as it stood on"))
+    known_on = _day_field(
+        _("As recorded on"),
+        help_text=_("Leave out what was recorded after this day: the view a citation saw."),
     )
 
     LIST_FILTERS = ("q", "theme", "status", "statement", "article")
+    VIEWPOINT_FIELDS = ("as_of", "known_on")
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
@@ -223,19 +239,37 @@ class PublicFilterForm(forms.Form):
             % {"number": article.number, "title": gettext(article.title)}
         )
 
-    def clean_as_of(self):
-        as_of = self.cleaned_data["as_of"]
-        if as_of and as_of > timezone.localdate():
+    def _not_future(self, name):
+        value = self.cleaned_data[name]
+        if value and value > timezone.localdate():
             raise forms.ValidationError(_("This date is in the future."))
-        return as_of
+        return value
+
+    def clean_as_of(self):
+        return self._not_future("as_of")
+
+    def clean_known_on(self):
+        return self._not_future("known_on")
 
     def selection(self):
-        """(as_of date or None, filters for CommitmentQuerySet.matching) from the valid fields."""
+        """(Viewpoint, filters for CommitmentQuerySet.matching) from the valid fields."""
         self.is_valid()
         data = {name: value for name, value in self.cleaned_data.items() if value}
-        as_of = data.pop("as_of", None)
-        return as_of, data
+        point = Viewpoint(data.pop("as_of", None), data.pop("known_on", None))
+        return point, data
 
     def has_list_filters(self):
         self.is_valid()
         return any(self.cleaned_data.get(name) for name in self.LIST_FILTERS)
+
+
+def public_selection(data):
+    """The public filters of a GET query, shared by the dashboard and the exports.
+
+    Returns the bound form, the Viewpoint (as at, known on), every published commitment seen
+    from it with its state then, and those of them that match the list's filters.
+    """
+    form = PublicFilterForm(data)
+    point, filters = form.selection()
+    commitments = Commitment.objects.published().seen_from(point).as_of(point)
+    return form, point, commitments, commitments.matching(as_of=point, **filters)

@@ -5,35 +5,13 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models, transaction
-from django.db.models import (
-    Case,
-    Count,
-    Exists,
-    F,
-    Max,
-    OuterRef,
-    PositiveSmallIntegerField,
-    Q,
-    Subquery,
-    Sum,
-    Value,
-    When,
-)
+from django.db import models
+from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
-
-from .cache import public_data_changed
-
-
-def refresh_progress(pks):
-    from .progress import refresh  # progress.py reads these models
-
-    refresh(pks)
-
 
 logger = logging.getLogger(__name__)
 
@@ -94,23 +72,7 @@ STATUSES_BY_KIND = {
 }
 
 
-class PublicData(models.Model):
-    """Saving or deleting a row outdates every cached public page (commitments/cache.py)."""
-
-    class Meta:
-        abstract = True
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        public_data_changed()
-
-    def delete(self, *args, **kwargs):
-        result = super().delete(*args, **kwargs)
-        public_data_changed()
-        return result
-
-
-class Theme(PublicData):
+class Theme(models.Model):
     name = models.CharField(max_length=120, unique=True)
     slug = models.SlugField(max_length=120, unique=True)
     description = models.TextField(blank=True)
@@ -127,7 +89,7 @@ class Theme(PublicData):
         return self.name
 
 
-class Article(PublicData):
+class Article(models.Model):
     number = models.PositiveSmallIntegerField(unique=True)
     title = models.CharField(max_length=200)
 
@@ -138,7 +100,7 @@ class Article(PublicData):
         return f"Art. {self.number} — {self.title}"
 
 
-class Statement(PublicData):
+class Statement(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(
         max_length=120, unique=True, help_text="Used in the statement's public address."
@@ -166,11 +128,6 @@ class Statement(PublicData):
 
     def __str__(self):
         return f"{self.delegation}, {self.place}, {self.date:%d %B %Y}"
-
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Its date is the day its commitments join the progress history.
-        refresh_progress(self.commitments.values_list("pk", flat=True))
 
     def get_absolute_url(self):
         return reverse("statement_detail", args=[self.slug])
@@ -205,8 +162,8 @@ class Statement(PublicData):
 
 def stale_q(today=None):
     cutoff = (today or timezone.localdate()) - datetime.timedelta(settings.REVIEW_STALE_DAYS)
-    return Q(last_follow_up_on__lt=cutoff) | Q(
-        last_follow_up_on__isnull=True, created_at__date__lt=cutoff
+    return Q(state__last_follow_up_on__lt=cutoff) | Q(
+        state__last_follow_up_on__isnull=True, created_at__date__lt=cutoff
     )
 
 
@@ -214,76 +171,104 @@ def overdue_q(today=None):
     return Q(next_review__lt=today or timezone.localdate())
 
 
-def effective_progress_expression():
-    """FollowUp.effective_progress in SQL, so the past can be aggregated in the database."""
-    return Case(
-        When(status=Status.NOT_ASSESSED, then=Value(None)),
-        When(progress__isnull=False, then=F("progress")),
-        *[
-            When(status=status, then=Value(info.default_progress))
-            for status, info in STATUS_INFO.items()
-            if info.default_progress is not None
-        ],
-        default=Value(None),
-        output_field=PositiveSmallIntegerField(),
-    )
+def effective_progress(status, progress):
+    """What a follow-up counts for in every average: the figure it gives, else its status's
+    standard figure; nothing for "not yet assessed". The one home of this rule."""
+    if status == Status.NOT_ASSESSED:
+        return None
+    return progress if progress is not None else STATUS_INFO[Status(status)].default_progress
 
 
-# Commitment fields that move its part in the progress history (commitments/progress.py).
-PROGRESS_FIELDS = {"published", "weight", "theme", "theme_id", "statement", "statement_id"}
+# The order of a commitment's follow-ups, newest first: by the date it happened, then by when
+# it was recorded (a correction recorded later for the same day wins), then by id.
+TIMELINE = ("-happened_on", "-recorded_at", "-id")
+OLDEST_FIRST = tuple(field.removeprefix("-") for field in TIMELINE)
+
+
+@dataclass(frozen=True)
+class Viewpoint:
+    """When the tracker is looked at from: as at a date (what had happened by then) and as
+    known on a date (what had been recorded by the end of that day). None: today."""
+
+    as_at: datetime.date | None = None
+    known_on: datetime.date | None = None
+
+    @property
+    def is_now(self):
+        return self.as_at is None and self.known_on is None
+
+    @property
+    def recorded_before(self):
+        """The first moment after the `known_on` day, in the tracker's time zone."""
+        if self.known_on is None:
+            return None
+        next_day = self.known_on + datetime.timedelta(days=1)
+        return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
+
+    def query(self):
+        """`as_of=…&known_on=…` for links that keep this viewpoint ("" for today)."""
+        parts = []
+        if self.as_at:
+            parts.append(f"as_of={self.as_at.isoformat()}")
+        if self.known_on:
+            parts.append(f"known_on={self.known_on.isoformat()}")
+        return "&".join(parts)
+
+
+NOW = Viewpoint()
 
 
 class CommitmentQuerySet(models.QuerySet):
-    # Bulk changes (admin actions) outdate the cached public pages and the stored progress
-    # history like single saves do.
-    def update(self, **kwargs):
-        moved = list(self.values_list("pk", flat=True)) if PROGRESS_FIELDS & set(kwargs) else []
-        rows = super().update(**kwargs)
-        refresh_progress(moved)
-        public_data_changed()
-        return rows
-
-    def delete(self):
-        pks = list(self.values_list("pk", flat=True))
-        result = super().delete()
-        refresh_progress(pks)
-        public_data_changed()
-        return result
-
     def published(self):
         return self.filter(published=True)
 
-    def as_of(self, date=None):
-        """Each commitment's state on `date` as at_status, at_progress and at_last_follow_up.
+    def as_of(self, as_at=None, known_on=None):
+        """Each commitment's state from a viewpoint, as at_status, at_progress (effective),
+        at_last_follow_up (the date of its latest evidence) and at_last_recorded (when that
+        evidence was last added to).
 
-        A follow-up counts from the day it happened. With no date, today's stored state.
-        Subqueries, so one query whatever the size.
+        Today's state is the stored copy that commitments.derived keeps equal to the
+        follow-ups (`manage.py verify` proves it); any other viewpoint is read from the
+        follow-ups themselves, in subqueries: one query whatever the size.
         """
-        if date is None:
+        point = as_at if isinstance(as_at, Viewpoint) else Viewpoint(as_at, known_on)
+        if point.is_now:
             return self.annotate(
-                at_status=F("status"),
-                at_progress=F("progress"),
-                at_last_follow_up=F("last_follow_up_on"),
+                at_status=Coalesce(F("state__status"), Value(Status.NOT_ASSESSED.value)),
+                at_progress=F("state__progress"),
+                at_last_follow_up=F("state__last_follow_up_on"),
+                at_last_recorded=F("state__last_recorded_at"),
             )
-        latest = FollowUp.objects.filter(commitment=OuterRef("pk"), happened_on__lte=date).order_by(
-            "-happened_on", "-recorded_at", "-pk"
-        )
+        latest = FollowUp.objects.filter(commitment=OuterRef("pk")).seen_from(point).timeline()
         return self.annotate(
             at_status=Coalesce(
                 Subquery(latest.values("status")[:1]), Value(Status.NOT_ASSESSED.value)
             ),
-            at_progress=Subquery(
-                latest.annotate(effective=effective_progress_expression()).values("effective")[:1]
-            ),
+            at_given_progress=Subquery(latest.values("progress")[:1]),
             at_last_follow_up=Subquery(latest.values("happened_on")[:1]),
+            at_last_recorded=Subquery(
+                latest.order_by("-recorded_at", "-id").values("recorded_at")[:1]
+            ),
         )
+
+    def seen_from(self, point):
+        """Commitments that existed from `point`: made by its as-at date (their statement's
+        date), and created in the tracker by its known-on date."""
+        qs = self
+        if point.as_at is not None:
+            qs = qs.filter(statement__date__lte=point.as_at)
+        if point.known_on is not None:
+            qs = qs.filter(created_at__lt=point.recorded_before)
+        return qs
 
     def made_by(self, date=None):
         """Commitments whose statement had been made by `date` (all of them for None)."""
-        return self if date is None else self.filter(statement__date__lte=date)
+        return self.seen_from(Viewpoint(date))
 
     def matching(self, *, theme=None, status="", statement=None, article=None, q="", as_of=None):
-        """The public list's filters. `status` applies to the state given by as_of()."""
+        """The public list's filters. `status` applies to the state given by as_of();
+        `as_of`: the Viewpoint (or as-at date) whose public notes the search reads."""
+        point = as_of if isinstance(as_of, Viewpoint) else Viewpoint(as_of)
         qs = self
         if theme is not None:
             qs = qs.filter(theme=theme)
@@ -295,16 +280,16 @@ class CommitmentQuerySet(models.QuerySet):
             qs = qs.filter(**{self._state("status"): status})
         if q:
             # Public notes only, and only those written by the date shown.
-            notes = FollowUp.objects.filter(commitment=OuterRef("pk"), public_note__icontains=q)
-            if as_of is not None:
-                notes = notes.filter(happened_on__lte=as_of)
+            notes = FollowUp.objects.filter(
+                commitment=OuterRef("pk"), public_note__icontains=q
+            ).seen_from(point)
             qs = qs.filter(Q(title__icontains=q) | Q(quote__icontains=q) | Exists(notes))
         return qs
 
     def _state(self, field):
-        """The as_of() annotation for `field` when there is one, else the stored field."""
+        """The as_of() annotation for `field` when there is one, else today's stored one."""
         name = f"at_{field}"
-        return name if name in self.query.annotations else field
+        return name if name in self.query.annotations else f"state__{field}"
 
     def for_list(self):
         return (
@@ -318,35 +303,54 @@ class CommitmentQuerySet(models.QuerySet):
         """No follow-up for settings.REVIEW_STALE_DAYS (nor since creation, if none)."""
         return self.filter(stale_q(today))
 
-    def progress_summary(self):
-        """Weighted mean progress over assessed commitments, and the number not assessed.
+    def summaries(self):
+        """(ProgressSummary of them all, {theme pk: ProgressSummary}) in one query.
 
-        The same method serves the whole tracker, a theme or a statement.
+        The one method behind every figure: the whole tracker, a theme, a statement, a
+        filtered selection, from any viewpoint. Weighted mean progress over assessed
+        commitments; "not yet assessed" is counted and left out, never 0 %.
         """
-        return ProgressSummary.from_totals(self.aggregate(**self._progress_aggregates()))
+        qs = self if "at_status" in self.query.annotations else self.as_of()
+        if "at_given_progress" in qs.query.annotations:
+            rows = qs.values_list("theme_id", "weight", "at_status", "at_given_progress")
+            effective = effective_progress
+        else:
+            rows = qs.values_list("theme_id", "weight", "at_status", "at_progress")
 
-    def _progress_aggregates(self):
-        progress = self._state("progress")
-        assessed = Q(**{f"{progress}__isnull": False})
-        return {
-            "weighted": Sum(F("weight") * F(progress), filter=assessed),
-            "weights": Sum("weight", filter=assessed),
-            "assessed": Count("pk", filter=assessed),
-            "unassessed": Count("pk", filter=~assessed),
-        }
+            def effective(_status, progress):
+                return progress  # the stored copy is already the effective figure
+
+        overall, by_theme = _Tally(), {}
+        for theme, weight, status, progress in rows.order_by():
+            value = effective(status, progress)
+            overall.add(weight, status, value)
+            by_theme.setdefault(theme, _Tally()).add(weight, status, value)
+        return overall.summary(), {theme: tally.summary() for theme, tally in by_theme.items()}
+
+    def progress_summary(self):
+        return self.summaries()[0]
 
     def progress_by_theme(self):
-        """One ProgressSummary per theme, in two aggregate queries whatever the data size."""
-        rows = self.values("theme").annotate(**self._progress_aggregates()).order_by()
-        status = self._state("status")
-        by_status = self.values("theme", status).annotate(n=Count("pk")).order_by()
-        counts: dict[int, dict[str, int]] = {}
-        for row in by_status:
-            counts.setdefault(row["theme"], {})[row[status]] = row["n"]
-        return {
-            row["theme"]: ProgressSummary.from_totals(row, counts.get(row["theme"], {}))
-            for row in rows
-        }
+        return self.summaries()[1]
+
+
+class _Tally:
+    def __init__(self):
+        self.weighted = self.weights = self.assessed = self.unassessed = 0
+        self.status_counts = {}
+
+    def add(self, weight, status, progress):
+        self.status_counts[status] = self.status_counts.get(status, 0) + 1
+        if progress is None:
+            self.unassessed += 1
+        else:
+            self.assessed += 1
+            self.weighted += weight * progress
+            self.weights += weight
+
+    def summary(self):
+        percent = round(self.weighted / self.weights, 1) if self.weights else None
+        return ProgressSummary(percent, self.assessed, self.unassessed, self.status_counts)
 
 
 @dataclass
@@ -355,12 +359,6 @@ class ProgressSummary:
     assessed: int
     unassessed: int
     status_counts: dict
-
-    @classmethod
-    def from_totals(cls, totals, status_counts=None):
-        weights = totals["weights"] or 0
-        percent = round(totals["weighted"] / weights, 1) if weights else None
-        return cls(percent, totals["assessed"], totals["unassessed"], status_counts or {})
 
     @property
     def total(self):
@@ -371,7 +369,7 @@ class ProgressSummary:
         return [(status, self.status_counts.get(status.value, 0)) for status in Status]
 
 
-class Commitment(PublicData):
+class Commitment(models.Model):
     statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="commitments")
     theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="commitments")
     reference = models.SlugField(
@@ -414,12 +412,7 @@ class Commitment(PublicData):
     published = models.BooleanField(
         default=True, help_text="Unpublished commitments are seen by staff only."
     )
-    # Current state, derived from the follow-ups by record_follow_up(); never edited by hand.
-    status = models.CharField(
-        max_length=20, choices=Status, default=Status.NOT_ASSESSED, editable=False
-    )
-    progress = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
-    last_follow_up_on = models.DateField(null=True, blank=True, editable=False)
+    # Its state (status, progress, dates) is derived from its follow-ups: CommitmentState.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -431,14 +424,7 @@ class Commitment(PublicData):
         ordering = ["reference"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(status__in=Status.values), name="commitments_commitment_status_valid"
-            ),
-            models.CheckConstraint(
                 condition=Q(kind__in=Kind.values), name="commitments_commitment_kind_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(progress__isnull=True) | Q(progress__lte=100),
-                name="commitments_commitment_progress_range",
             ),
             models.CheckConstraint(
                 condition=Q(weight__gte=1) & Q(weight__lte=10),
@@ -449,19 +435,8 @@ class Commitment(PublicData):
     def __str__(self):
         return f"{self.reference} — {self.title}"
 
-    def save(self, *args, **kwargs):
-        super().save(*args, **kwargs)
-        # Its theme, weight, statement or publication may have moved its part in the history.
-        refresh_progress([self.pk])
-
     def get_absolute_url(self):
         return reverse("commitment_detail", args=[self.reference])
-
-    def delete(self, *args, **kwargs):
-        pk = self.pk
-        result = super().delete(*args, **kwargs)
-        refresh_progress([pk])
-        return result
 
     def clean(self):
         if self.statement_id and self.quote and self.quote not in self.statement.text:
@@ -469,18 +444,61 @@ class Commitment(PublicData):
                 {"quote": _("This quote does not occur word for word in the statement's text.")}
             )
 
+    # Its state, from the viewpoint of the queryset's as_of() when it used one, else today's
+    # (the stored CommitmentState). Read-only: follow-ups are the only way to change it.
+
+    def _today(self):
+        try:
+            return self.state
+        except CommitmentState.DoesNotExist:
+            return CommitmentState(commitment=self)
+
+    @property
+    def status(self):
+        return Status(getattr(self, "at_status", None) or self._today().status)
+
+    @property
+    def progress(self):
+        """Effective progress: what it counts for in every average (None: left out)."""
+        if hasattr(self, "at_given_progress"):
+            return effective_progress(self.at_status, self.at_given_progress)
+        if hasattr(self, "at_progress"):
+            return self.at_progress
+        return self._today().progress
+
+    @property
+    def last_follow_up_on(self):
+        """The date its latest evidence happened."""
+        if hasattr(self, "at_last_follow_up"):
+            return self.at_last_follow_up
+        return self._today().last_follow_up_on
+
+    @property
+    def last_recorded_at(self):
+        """When a follow-up was last recorded on it."""
+        if hasattr(self, "at_last_recorded"):
+            return self.at_last_recorded
+        return self._today().last_recorded_at
+
+    def get_status_display(self):
+        return self.status.label
+
+    def forget_state(self):
+        """Drop the state read with this instance, so the next read is fresh."""
+        for name in ("at_status", "at_given_progress", "at_progress", "at_last_follow_up"):
+            self.__dict__.pop(name, None)
+        self.__dict__.pop("at_last_recorded", None)
+        self._state.fields_cache.pop("state", None)
+
+    # Templates written before the state moved read these names.
+    state_status = status
+    state_progress = progress
+
     @property
     def status_info(self):
-        return STATUS_INFO[Status(self.status)]
+        return STATUS_INFO[self.status]
 
-    @property
-    def state_status(self):
-        """The status shown: as at a past date when the queryset used as_of(date)."""
-        return Status(getattr(self, "at_status", self.status))
-
-    @property
-    def state_info(self):
-        return STATUS_INFO[self.state_status]
+    state_info = status_info
 
     @property
     def allowed_statuses(self):
@@ -492,84 +510,10 @@ class Commitment(PublicData):
     def is_stale(self, today=None):
         """No follow-up for settings.REVIEW_STALE_DAYS (the same rule as stale_q)."""
         cutoff = (today or timezone.localdate()) - datetime.timedelta(settings.REVIEW_STALE_DAYS)
-        if self.last_follow_up_on is None:
+        last = self.last_follow_up_on
+        if last is None:
             return self.created_at is not None and timezone.localdate(self.created_at) < cutoff
-        return self.last_follow_up_on < cutoff
-
-    def record_follow_up(
-        self,
-        *,
-        status,
-        by,
-        happened_on=None,
-        public_note="",
-        internal_note="",
-        evidence_url="",
-        evidence_label="",
-        progress=None,
-        based_on_version=None,
-    ):
-        """Append a follow-up and move the commitment's current status, in one transaction.
-
-        The current status is that of the latest follow-up by the date it happened, so a
-        follow-up recorded late for an earlier date joins the history without taking over.
-        With based_on_version, a commitment changed since that version raises StaleVersion
-        and nothing is written.
-        """
-        with transaction.atomic():
-            version = self.claim_version(based_on_version)
-            follow_up = FollowUp(
-                commitment=self,
-                status=status,
-                progress=progress,
-                public_note=public_note,
-                internal_note=internal_note,
-                evidence_url=evidence_url,
-                evidence_label=evidence_label,
-                happened_on=happened_on or timezone.localdate(),
-                author=by,
-                commitment_version=version,
-            )
-            follow_up.full_clean()
-            follow_up.save()
-            self.refresh_current_status()
-            transaction.on_commit(follow_up.log_recorded)
-        return follow_up
-
-    def claim_version(self, based_on_version=None):
-        """Move to the next version; refuse if someone moved it since based_on_version.
-
-        A conditional UPDATE is the check: it matches no row when the version has moved,
-        on SQLite and PostgreSQL alike (select_for_update cannot see a stale form).
-        Call inside a transaction, so a later failure gives the version back.
-        """
-        rows = Commitment.objects.filter(pk=self.pk)
-        if based_on_version is not None:
-            rows = rows.filter(version=based_on_version)
-        if not rows.update(version=F("version") + 1):
-            raise StaleVersion(self, based_on_version)
-        self.version = Commitment.objects.filter(pk=self.pk).values_list("version", flat=True)[0]
-        return self.version
-
-    def save_edit(self, *, based_on_version, by=None):
-        """Save an edit made from a form showing based_on_version, or raise StaleVersion."""
-        with transaction.atomic():
-            self.claim_version(based_on_version)
-            if by is not None:
-                self._history_user = by
-            self.save()
-
-    def refresh_current_status(self):
-        latest = self.follow_ups.order_by("-happened_on", "-recorded_at", "-pk").first()
-        if latest is None:
-            status, progress, last = Status.NOT_ASSESSED, None, None
-        else:
-            status, progress = latest.status, latest.effective_progress
-            last = self.follow_ups.aggregate(last=Max("happened_on"))["last"]
-        Commitment.objects.filter(pk=self.pk).update(
-            status=status, progress=progress, last_follow_up_on=last
-        )
-        self.refresh_from_db(fields=["status", "progress", "last_follow_up_on", "version"])
+        return last < cutoff
 
     def changes_since(self, version):
         """What happened after a form showing `version` was opened: follow-ups and edits."""
@@ -635,7 +579,14 @@ class FollowUpQuerySet(models.QuerySet):
         return self.filter(commitment__published=True)
 
     def timeline(self):
-        return self.order_by("-happened_on", "-recorded_at", "-pk")
+        """Newest first, in the one timeline order (TIMELINE)."""
+        return self.order_by(*TIMELINE)
+
+    def oldest_first(self):
+        return self.order_by(*OLDEST_FIRST)
+
+    def seen_from(self, point):
+        return self.filter(seen_from_q(point))
 
     # History is append-only: bulk changes are refused as well as single ones.
     def update(self, **kwargs):
@@ -643,6 +594,17 @@ class FollowUpQuerySet(models.QuerySet):
 
     def delete(self):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
+
+
+def seen_from_q(point):
+    """The follow-ups visible from a Viewpoint: those that had happened by its as-at date and
+    had been recorded by the end of its known-on day. The one as-of filter."""
+    condition = Q()
+    if point.as_at is not None:
+        condition &= Q(happened_on__lte=point.as_at)
+    if point.known_on is not None:
+        condition &= Q(recorded_at__lt=point.recorded_before)
+    return condition
 
 
 class AppendOnlyError(Exception):
@@ -679,7 +641,7 @@ class FollowUp(models.Model):
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-happened_on", "-recorded_at", "-pk"]
+        ordering = TIMELINE
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=Status.values), name="commitments_followup_status_valid"
@@ -690,11 +652,10 @@ class FollowUp(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["commitment", "-happened_on"]),
+            # A commitment's latest follow-up, from any viewpoint, is one index seek.
+            models.Index(fields=["commitment", *TIMELINE], name="commitments_followup_timeline"),
             # The feed's "latest follow-ups" reads this index instead of sorting them all.
-            models.Index(
-                fields=["-happened_on", "-recorded_at", "-id"], name="commitments_followup_latest"
-            ),
+            models.Index(fields=list(TIMELINE), name="commitments_followup_latest"),
         ]
 
     def __str__(self):
@@ -704,8 +665,6 @@ class FollowUp(models.Model):
         if not self._state.adding:
             raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
         super().save(*args, **kwargs)
-        refresh_progress([self.commitment_id])
-        public_data_changed()
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
@@ -727,13 +686,7 @@ class FollowUp(models.Model):
 
     @property
     def effective_progress(self):
-        if self.status == Status.NOT_ASSESSED:
-            return None
-        return (
-            self.progress
-            if self.progress is not None
-            else STATUS_INFO[self.status].default_progress
-        )
+        return effective_progress(self.status, self.progress)
 
     def clean(self):
         errors = {}
@@ -823,3 +776,56 @@ class ProgressTotal(models.Model):
 
     def __str__(self):
         return f"{self.period} {self.date} · theme {self.theme_id}"
+
+
+class Outdated(models.Model):
+    """A commitment whose derived copies (its stored state, its part in the progress history)
+    may no longer match its follow-ups.
+
+    Rows are written by database triggers (commitments/derived.py installs them) on every
+    insert, update or delete of a follow-up or commitment and every change of a statement's
+    date — whatever path the write takes: the ORM, bulk writes, raw SQL, loaddata, imports,
+    restores, migrations. `derived.sync()` is the one reader: it takes them and brings the
+    copies up to date.
+    """
+
+    commitment_id = models.IntegerField(primary_key=True)
+
+    class Meta:
+        db_table = "commitments_outdated"
+
+    def __str__(self):
+        return f"commitment {self.commitment_id}"
+
+
+class CommitmentState(models.Model):
+    """A commitment's state today, derived from its follow-ups and stored for speed: the
+    status and effective progress of its latest follow-up, the date that evidence happened,
+    and when a follow-up on it was last recorded.
+
+    Written only by commitments.derived.sync(), never by a commitment's own save (so an edit
+    form opened before a follow-up cannot overwrite it); `manage.py verify` proves every row
+    equal to a recompute from the follow-ups.
+    """
+
+    commitment = models.OneToOneField(
+        Commitment, on_delete=models.CASCADE, primary_key=True, related_name="state"
+    )
+    status = models.CharField(max_length=20, choices=Status, default=Status.NOT_ASSESSED)
+    progress = models.PositiveSmallIntegerField(null=True, blank=True)
+    last_follow_up_on = models.DateField(null=True, blank=True)
+    last_recorded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="commitments_state_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__lte=100),
+                name="commitments_state_progress_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment_id} · {self.status}"

@@ -10,6 +10,7 @@ from django.utils.safestring import mark_safe
 from import_export import fields, resources, widgets
 
 from .models import Article, Commitment, Statement, Theme
+from .records import changed, claim_version
 
 
 class UnstyledDiff(resources.Diff):
@@ -38,7 +39,14 @@ class UnstyledDiffMixin:
         return UnstyledDiff
 
 
-class StatementResource(UnstyledDiffMixin, resources.ModelResource):
+class PublicDataResource(UnstyledDiffMixin, resources.ModelResource):
+    def after_import(self, dataset, result, **kwargs):
+        super().after_import(dataset, result, **kwargs)
+        # In the import's transaction: a preview (dry run) rolls it all back, bump included.
+        changed()
+
+
+class StatementResource(PublicDataResource):
     class Meta:
         model = Statement
         import_id_fields = ["slug"]
@@ -61,7 +69,7 @@ class StatementResource(UnstyledDiffMixin, resources.ModelResource):
         use_transactions = True
 
 
-class CommitmentResource(UnstyledDiffMixin, resources.ModelResource):
+class CommitmentResource(PublicDataResource):
     statement = fields.Field(
         attribute="statement",
         column_name="statement",
@@ -112,4 +120,4 @@ class CommitmentResource(UnstyledDiffMixin, resources.ModelResource):
         # An import that changes a commitment is an edit: move its version, so a form
         # opened before the import is refused rather than silently overwriting it.
         if instance.pk:
-            instance.claim_version()
+            claim_version(instance)

@@ -2,8 +2,9 @@ from django.urls import path, re_path
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import condition, require_safe
 
+from ccmtracker.pagecache import public_etag, public_page
+
 from . import exports, feeds, views
-from .cache import public_etag, public_page
 
 
 def _feed(feed):

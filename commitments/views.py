@@ -20,11 +20,15 @@ from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
 
-from .cache import public_page, shared
+from ccmtracker.pagecache import public_page
+
+from .changes import shared
 from .charts import history_table_rows, progress_chart
-from .forms import QUEUES, FollowUpForm, PublicFilterForm, StaffFilterForm
+from .derived import ensure_current, progress_history
+from .forms import QUEUES, FollowUpForm, PublicFilterForm, StaffFilterForm, public_selection
 from .meetings import meetings_between
 from .models import (
+    NOW,
     STATUS_INFO,
     Commitment,
     FollowUp,
@@ -32,10 +36,10 @@ from .models import (
     Statement,
     Status,
     Theme,
+    Viewpoint,
     overdue_q,
     stale_q,
 )
-from .progress import progress_history
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -85,23 +89,35 @@ def permission_required(perm):
     return decorator
 
 
-def _published_commitment(reference, as_of=None):
+def _published_commitment(reference, point=NOW):
     return get_object_or_404(
-        Commitment.objects.published().as_of(as_of).select_related("statement", "theme"),
+        Commitment.objects.published().as_of(point).select_related("statement", "theme"),
         reference=reference,
     )
 
 
-def public_selection(request: HttpRequest):
-    """The GET filters shared by the dashboard and the exports.
+def _viewpoint_context(point, base, keep=""):
+    """What a page that can be seen from another day tells its templates: the viewpoint, a
+    query that keeps it in links, the permanent link that fixes both dates (the same figures
+    forever, whatever is back-filled later) and the same page today. `base`: the page's
+    path; `keep`: its other query parameters (the list's filters)."""
+    today = timezone.localdate()
+    fixed = Viewpoint(point.as_at or today, point.known_on or today)
 
-    Returns the bound form, the date shown (None for today), every published commitment as
-    at that date, and those of them that match the list's filters.
-    """
-    form = PublicFilterForm(request.GET)
-    as_of, filters = form.selection()
-    commitments = Commitment.objects.published().made_by(as_of).as_of(as_of)
-    return form, as_of, commitments, commitments.matching(as_of=as_of, **filters)
+    def url(query):
+        query = "&".join(part for part in (keep, query) if part)
+        return f"{base}?{query}" if query else base
+
+    return {
+        "as_of": point.as_at,
+        "known_on": point.known_on,
+        "point": point,
+        # Links that keep the viewpoint: "as_of=…&known_on=…", or "" for today.
+        "point_query": point.query(),
+        "today": today,
+        "permalink": url(fixed.query()),
+        "today_url": url(""),
+    }
 
 
 def _query_string(request, form, exclude=()):
@@ -121,17 +137,22 @@ def _query_string(request, form, exclude=()):
 @gzip_page  # public pages hold no secret, so compression gives BREACH nothing
 @vary_on_headers("HX-Request")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    form, as_of, commitments, matching = public_selection(request)
+    ensure_current()
+    form, point, commitments, matching = public_selection(request.GET)
     page = _page(request, matching.for_list(), COMMITMENTS_PER_PAGE)
     context = {
+        **_viewpoint_context(
+            point,
+            reverse("dashboard"),
+            _query_string(request, form, exclude=form.VIEWPOINT_FIELDS),
+        ),
         "form": form,
-        "as_of": as_of,
         "commitments": page.object_list,
         "page": page,
         "filtered": form.has_list_filters(),
         "matching_summary": matching.progress_summary() if form.has_list_filters() else None,
         "query": _query_string(request, form),
-        "list_query": _query_string(request, form, exclude=["as_of"]),
+        "list_query": _query_string(request, form, exclude=form.VIEWPOINT_FIELDS),
     }
     if request.htmx and not request.htmx.history_restore_request:
         # The list in place, and its count for screen readers out of band.
@@ -145,14 +166,17 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
 
     today = timezone.localdate()
-    until = as_of or today
-    by_theme = commitments.progress_by_theme()
+    until = point.as_at or today
+    summary, by_theme = commitments.summaries()
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
-    history = shared(f"progress_history:{until}", lambda: progress_history(until))
+    history = shared(
+        f"progress_history:{until}:{point.known_on}",
+        lambda: progress_history(until, point.known_on),
+    )
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
     context.update(
         {
-            "summary": commitments.progress_summary(),
+            "summary": summary,
             "themes": [(theme, by_theme[theme.pk]) for theme in themes],
             "history_rows": history_table_rows(history, themes),
             "history_monthly": history.monthly,
@@ -169,27 +193,31 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 @public_page
 @gzip_page
 def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    ensure_current()
     form = PublicFilterForm(request.GET)
-    as_of, _filters = form.selection()
-    commitment = _published_commitment(reference, as_of)
-    follow_ups = commitment.follow_ups.timeline().defer("internal_note")
-    if as_of is not None:
-        follow_ups = follow_ups.filter(happened_on__lte=as_of)
+    point, _filters = form.selection()
+    commitment = _published_commitment(reference, point)
+    follow_ups = commitment.follow_ups.seen_from(point).timeline().defer("internal_note")
     page = _page(request, follow_ups, FOLLOW_UPS_PER_PAGE)
+    for follow_up in page.object_list:
+        # The timeline says when a follow-up was recorded where that is not when it happened.
+        follow_up.recorded_on = timezone.localdate(follow_up.recorded_at)
     first = commitment.statement.date
     return render(
         request,
         "commitments/commitment_detail.html",
         {
+            **_viewpoint_context(point, commitment.get_absolute_url()),
             "commitment": commitment,
             "follow_ups": page.object_list,
             "page": page,
             "page_query": _query_string(request, form),
             "form": form,
-            "as_of": as_of,
             "meetings": meetings_between(first, timezone.localdate()),
-            "overdue": as_of is None and commitment.is_overdue(),
-            "not_yet_made": as_of is not None and as_of < commitment.statement.date,
+            "overdue": point.is_now and commitment.is_overdue(),
+            "not_yet_made": point.as_at is not None and point.as_at < commitment.statement.date,
+            "not_yet_recorded": point.known_on is not None
+            and commitment.created_at >= point.recorded_before,
         },
     )
 
@@ -198,8 +226,9 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
 @public_page
 @gzip_page
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    ensure_current()
     statement = get_object_or_404(Statement, slug=slug)
-    commitments = list(statement.commitments.published().select_related("theme"))
+    commitments = list(statement.commitments.published().as_of().select_related("theme"))
     return render(
         request,
         "commitments/statement_detail.html",
@@ -229,11 +258,12 @@ def _staff_context(request, bound_form=None, conflict=None):
     filters = filter_form.filters()
     today = timezone.localdate()
     user = request.user
-    commitments = Commitment.objects.for_list().select_related("owner")
+    ensure_current()
+    commitments = Commitment.objects.for_list().as_of().select_related("owner")
     if filters["theme"]:
         commitments = commitments.filter(theme=filters["theme"])
     if filters["status"]:
-        commitments = commitments.filter(status=filters["status"])
+        commitments = commitments.filter(at_status=filters["status"])
     if filters["owner"] == "none":
         commitments = commitments.filter(owner__isnull=True)
     elif filters["owner"]:
@@ -265,6 +295,7 @@ def _staff_context(request, bound_form=None, conflict=None):
     if bound_form is not None and all(c.pk != bound_form.commitment.pk for c, _form in rows):
         # The row with the refused entry left this page meanwhile: show it first, never lose it.
         commitment = bound_form.commitment
+        commitment.forget_state()
         commitment.latest = list(commitment.follow_ups.timeline().select_related("author")[:1])
         rows.insert(0, (commitment, bound_form))
     return {
@@ -346,6 +377,7 @@ def _refuse_stale(request, commitment, form):
     changed, and keep what the person typed on a form based on the current version."""
     based_on = form.cleaned_data["version"]
     commitment.refresh_from_db()
+    commitment.forget_state()
     conflict = {
         "reference": commitment.reference,
         "changes": commitment.changes_since(based_on),

@@ -4,6 +4,7 @@ import factory
 from django.contrib.auth import get_user_model
 
 from commitments.models import Commitment, Statement, Theme
+from commitments.records import changed
 
 STATEMENT_TEXT = (
     "Thank you, Chair.\n\n"
@@ -55,3 +56,11 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
     reference = factory.Sequence(lambda n: f"TST-2012-{n:03d}")
     title = factory.Sequence(lambda n: f"Commitment {n}")
     quote = "We will ratify the Convention this year."
+
+    @classmethod
+    def _create(cls, model_class, *args, **kwargs):
+        """Created as the admin or an import would: its derived state is written before the
+        next read (commitments.records.changed)."""
+        commitment = super()._create(model_class, *args, **kwargs)
+        changed()
+        return commitment

@@ -3,6 +3,7 @@ import datetime
 import pytest
 
 from commitments.models import Commitment, FollowUp, Statement, Status, Theme
+from commitments.records import record_follow_up, save_edit
 
 from .conftest import CANARY
 from .factories import UserFactory
@@ -78,7 +79,7 @@ def test_admin_records_follow_up_with_logged_in_author(staff_client, staff_user,
 
 def test_admin_shows_past_follow_ups_read_only(staff_client, staff_user, seeded):
     commitment = Commitment.objects.get(reference="NOR-2012-10")
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=staff_user, public_note="First")
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=staff_user, public_note="First")
     html = staff_client.get(
         f"/admin/commitments/commitment/{commitment.pk}/change/"
     ).content.decode()
@@ -89,7 +90,7 @@ def test_admin_shows_past_follow_ups_read_only(staff_client, staff_user, seeded)
 
 def test_admin_offers_no_follow_up_change_or_delete(staff_client, staff_user, seeded):
     commitment = Commitment.objects.get(reference="NOR-2012-10")
-    follow_up = commitment.record_follow_up(status=Status.IN_PROGRESS, by=staff_user)
+    follow_up = record_follow_up(commitment, status=Status.IN_PROGRESS, by=staff_user)
     assert staff_client.get("/admin/commitments/followup/").status_code == 200
     change = staff_client.post(
         f"/admin/commitments/followup/{follow_up.pk}/change/", {"public_note": "changed"}
@@ -141,13 +142,13 @@ def test_stale_admin_edit_is_refused_keeps_input_and_writes_nothing(
     # Meanwhile, someone else edits the commitment and records a follow-up.
     other = UserFactory(username="colleague")
     commitment.title = "Their title"
-    commitment.save_edit(based_on_version=commitment.version, by=other)
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=other, public_note="Meanwhile")
+    save_edit(commitment, based_on_version=commitment.version, by=other)
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=other, public_note="Meanwhile")
     history_count = commitment.history.count()
 
     response = staff_client.post(change_url(commitment), stale)
     html = response.content.decode()
-    assert response.status_code == 200  # the admin re-renders an invalid form
+    assert response.status_code == 409  # the form again, with what changed
     assert "Not saved: NOR-2012-10 was changed by someone else" in html
     assert "Title: Make universalisation a high priority" in html
     assert "→ Their title" in html
@@ -185,7 +186,7 @@ def test_stale_admin_follow_up_from_the_change_form_is_refused(staff_client, sta
     data.update(
         {"follow_ups-0-status": Status.IN_PROGRESS, "follow_ups-0-happened_on": "2013-01-01"}
     )
-    commitment.record_follow_up(status=Status.NOT_STARTED, by=staff_user)
+    record_follow_up(commitment, status=Status.NOT_STARTED, by=staff_user)
     response = staff_client.post(change_url(commitment), data)
     assert "Not saved" in response.content.decode()
     assert FollowUp.objects.count() == 1
@@ -302,7 +303,7 @@ def test_bulk_follow_up_refuses_commitments_changed_since_the_form_opened(
     staff_client, staff_user, seeded
 ):
     chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-02"]))
-    chosen[1].record_follow_up(status=Status.OFF_TRACK, by=staff_user)
+    record_follow_up(chosen[1], status=Status.OFF_TRACK, by=staff_user)
     chosen[1].version = 1  # the version the intermediate form showed
     response = bulk_post(staff_client, chosen, status=Status.ON_TRACK, happened_on="2013-05-02")
     html = response.content.decode()
@@ -332,7 +333,7 @@ def test_admin_edit_losing_the_race_after_validation_rolls_back_and_shows_the_co
     def someone_else_saves():
         other = Commitment.objects.get(pk=commitment.pk)
         other.title = "Saved in between"
-        other.save_edit(based_on_version=other.version)
+        save_edit(other, based_on_version=other.version)
 
     def clean_with_a_race(form):
         calls.append(True)
@@ -349,7 +350,7 @@ def test_admin_edit_losing_the_race_after_validation_rolls_back_and_shows_the_co
     response = staff_client.post(change_url(commitment), edit_data(commitment, title="Mine"))
     html = response.content.decode()
     assert len(calls) == 2
-    assert response.status_code == 200
+    assert response.status_code == 409
     assert "Not saved: NOR-2012-10 was changed by someone else" in html
     assert "→ Saved in between" in html
     assert 'value="Mine"' in html

@@ -3,8 +3,9 @@ import datetime
 import pytest
 
 from commitments.charts import progress_chart
+from commitments.derived import progress_history
 from commitments.models import Commitment, Kind, Status, Theme
-from commitments.progress import progress_history
+from commitments.records import record_follow_up
 
 from .factories import CommitmentFactory, StatementFactory, ThemeFactory, UserFactory
 
@@ -16,12 +17,12 @@ D = datetime.date
 def test_as_of_rebuilds_status_from_follow_ups_that_had_happened_by_then():
     commitment = CommitmentFactory()
     user = UserFactory()
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 5))
-    commitment.record_follow_up(status=Status.ACHIEVED, by=user, happened_on=D(2014, 6, 1))
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 5))
+    record_follow_up(commitment, status=Status.ACHIEVED, by=user, happened_on=D(2014, 6, 1))
 
     def state(date):
         c = Commitment.objects.as_of(date).get(pk=commitment.pk)
-        return c.at_status, c.at_progress, c.at_last_follow_up
+        return c.status, c.progress, c.last_follow_up_on
 
     assert state(D(2012, 12, 31)) == (Status.NOT_ASSESSED, None, None)
     assert state(D(2013, 1, 5)) == (Status.IN_PROGRESS, 50, D(2013, 1, 5))
@@ -33,22 +34,22 @@ def test_as_of_rebuilds_status_from_follow_ups_that_had_happened_by_then():
 def test_follow_up_recorded_late_counts_from_the_day_it_happened():
     commitment = CommitmentFactory()
     user = UserFactory()
-    commitment.record_follow_up(status=Status.ACHIEVED, by=user, happened_on=D(2015, 1, 1))
+    record_follow_up(commitment, status=Status.ACHIEVED, by=user, happened_on=D(2015, 1, 1))
     # Recorded afterwards, for an earlier date: it is the state in 2013, not in 2016.
-    commitment.record_follow_up(
-        status=Status.OFF_TRACK, by=user, happened_on=D(2013, 3, 1), progress=10
+    record_follow_up(
+        commitment, status=Status.OFF_TRACK, by=user, happened_on=D(2013, 3, 1), progress=10
     )
     in_2013 = Commitment.objects.as_of(D(2013, 6, 1)).get(pk=commitment.pk)
     in_2016 = Commitment.objects.as_of(D(2016, 1, 1)).get(pk=commitment.pk)
-    assert (in_2013.at_status, in_2013.at_progress) == (Status.OFF_TRACK, 10)
-    assert (in_2016.at_status, in_2016.at_progress) == (Status.ACHIEVED, 100)
+    assert (in_2013.status, in_2013.progress) == (Status.OFF_TRACK, 10)
+    assert (in_2016.status, in_2016.progress) == (Status.ACHIEVED, 100)
 
 
 def test_a_later_not_assessed_follow_up_takes_a_commitment_out_of_the_average():
     commitment = CommitmentFactory()
     user = UserFactory()
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
-    commitment.record_follow_up(status=Status.NOT_ASSESSED, by=user, happened_on=D(2014, 1, 1))
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
+    record_follow_up(commitment, status=Status.NOT_ASSESSED, by=user, happened_on=D(2014, 1, 1))
     summary = Commitment.objects.as_of(D(2014, 2, 1)).progress_summary()
     assert (summary.percent, summary.assessed, summary.unassessed) == (None, 0, 1)
 
@@ -58,9 +59,9 @@ def test_past_summary_uses_the_published_weighted_method():
     heavy = CommitmentFactory(weight=3)
     light = CommitmentFactory(weight=1)
     unassessed = CommitmentFactory(weight=5)
-    heavy.record_follow_up(status=Status.ACHIEVED, by=user, happened_on=D(2013, 1, 1))
-    light.record_follow_up(status=Status.NOT_STARTED, by=user, happened_on=D(2013, 1, 1))
-    light.record_follow_up(status=Status.ACHIEVED, by=user, happened_on=D(2015, 1, 1))
+    record_follow_up(heavy, status=Status.ACHIEVED, by=user, happened_on=D(2013, 1, 1))
+    record_follow_up(light, status=Status.NOT_STARTED, by=user, happened_on=D(2013, 1, 1))
+    record_follow_up(light, status=Status.ACHIEVED, by=user, happened_on=D(2015, 1, 1))
     assert unassessed.status == Status.NOT_ASSESSED
     summary = Commitment.objects.as_of(D(2014, 1, 1)).progress_summary()
     assert summary.percent == 75.0  # (3 * 100 + 1 * 0) / 4
@@ -73,8 +74,8 @@ def test_past_progress_by_theme_counts_statuses_as_they_were():
     theme = ThemeFactory()
     first = CommitmentFactory(theme=theme)
     CommitmentFactory(theme=theme)
-    first.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
-    first.record_follow_up(status=Status.ACHIEVED, by=user, happened_on=D(2016, 1, 1))
+    record_follow_up(first, status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
+    record_follow_up(first, status=Status.ACHIEVED, by=user, happened_on=D(2016, 1, 1))
     summary = Commitment.objects.as_of(D(2014, 1, 1)).progress_by_theme()[theme.pk]
     assert summary.percent == 50.0
     assert summary.status_counts == {Status.IN_PROGRESS: 1, Status.NOT_ASSESSED: 1}
@@ -89,8 +90,8 @@ def test_made_by_leaves_out_commitments_from_later_statements():
 
 def test_status_filter_applies_to_the_past_state():
     commitment = CommitmentFactory()
-    commitment.record_follow_up(
-        status=Status.IN_PROGRESS, by=UserFactory(), happened_on=D(2013, 1, 1)
+    record_follow_up(
+        commitment, status=Status.IN_PROGRESS, by=UserFactory(), happened_on=D(2013, 1, 1)
     )
     past = Commitment.objects.as_of(D(2012, 6, 1))
     assert list(past.matching(status=Status.NOT_ASSESSED)) == [commitment]
@@ -104,12 +105,12 @@ def test_history_ends_on_the_same_figures_as_the_dashboard():
     themes = [ThemeFactory(), ThemeFactory()]
     for index in range(6):
         commitment = CommitmentFactory(theme=themes[index % 2], weight=index + 1)
-        commitment.record_follow_up(
-            status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1 + index)
+        record_follow_up(
+            commitment, status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1 + index)
         )
         if index % 3 == 0:
-            commitment.record_follow_up(
-                status=Status.ACHIEVED, by=user, happened_on=D(2014, 2, 1 + index)
+            record_follow_up(
+                commitment, status=Status.ACHIEVED, by=user, happened_on=D(2014, 2, 1 + index)
             )
     for until in (D(2013, 1, 3), D(2014, 1, 1), D(2020, 1, 1)):
         qs = Commitment.objects.as_of(until)
@@ -124,9 +125,9 @@ def test_history_ends_on_the_same_figures_as_the_dashboard():
 def test_history_steps_only_when_a_figure_changes():
     user = UserFactory()
     commitment = CommitmentFactory(statement=StatementFactory(date=D(2012, 4, 16)))
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 6, 1))
-    commitment.record_follow_up(status=Status.ACHIEVED, by=user, happened_on=D(2014, 1, 1))
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 6, 1))
+    record_follow_up(commitment, status=Status.ACHIEVED, by=user, happened_on=D(2014, 1, 1))
     history = progress_history(D(2020, 1, 1))
     assert [(point.date, point.overall) for point in history] == [
         (D(2012, 4, 16), None),
@@ -138,7 +139,7 @@ def test_history_steps_only_when_a_figure_changes():
 def test_chart_draws_one_line_per_theme_and_one_overall_within_the_plot():
     user = UserFactory()
     commitment = CommitmentFactory(kind=Kind.ONE_OFF)
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
     themes = list(Theme.objects.all())
     history = progress_history(D(2016, 1, 1))
     chart = progress_chart(history, themes, D(2016, 1, 1))

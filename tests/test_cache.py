@@ -1,5 +1,6 @@
 """The shared page cache: what it stores, for whom, and that a change shows at once."""
 
+import contextlib
 import gzip
 import os
 import socket
@@ -10,12 +11,27 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from django.core.cache import cache
+from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.locmem import LocMemCache
 from django.db import connection
 from django.http import HttpResponse
+from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.views.decorators.http import condition
 
-from commitments.cache import PublicPageCacheMiddleware, public_page
+from ccmtracker.pagecache import (
+    PublicPageCacheMiddleware,
+    page_key,
+    public_etag,
+    public_page,
+    rebuild_lock,
+    rebuilt_key,
+)
+from commitments import changes
+from commitments.changes import GENERATION_KEY, OUTDATED_KEY, data_cache, public_data_changed
 from commitments.models import Commitment, Status
+from commitments.records import record_follow_up
 
 from .conftest import CANARY
 from .factories import CommitmentFactory, UserFactory
@@ -35,29 +51,83 @@ def test_anonymous_page_is_served_from_the_cache_without_a_query(
     assert again.content == first.content
 
 
-def test_new_follow_up_is_visible_on_the_very_next_request(client, seeded, staff_user):
+def test_new_follow_up_is_visible_on_the_very_next_request(
+    client, seeded, staff_user, django_capture_on_commit_callbacks
+):
     commitment = Commitment.objects.get(reference="NOR-2012-01")
     client.get(commitment.get_absolute_url())
     client.get("/")
-    commitment.record_follow_up(
-        status=Status.ON_TRACK, by=staff_user, public_note="Fresh news from Oslo"
-    )
+    with django_capture_on_commit_callbacks(execute=True) as bumps:
+        record_follow_up(
+            commitment, status=Status.ON_TRACK, by=staff_user, public_note="Fresh news from Oslo"
+        )
+    assert len([bump for bump in bumps if bump.__name__ == "_bump"]) == 1  # once per change
     assert "Fresh news from Oslo" in client.get(commitment.get_absolute_url()).content.decode()
     assert "0 of 10 commitments assessed" not in client.get("/").content.decode()
 
 
-def test_bulk_change_to_commitments_outdates_cached_pages(client, seeded):
+def test_deleting_commitments_in_the_admin_outdates_cached_pages(
+    client, seeded, staff_user, django_capture_on_commit_callbacks
+):
     assert "NOR-2012-04" in client.get("/").content.decode()
-    Commitment.objects.filter(reference="NOR-2012-04").update(published=False)
+    assert client.get("/commitments/NOR-2012-04/").status_code == 200
+    admin = Client()
+    admin.force_login(staff_user)
+    pk = Commitment.objects.get(reference="NOR-2012-04").pk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            "/admin/commitments/commitment/",
+            {"action": "delete_selected", "_selected_action": [pk], "post": "yes"},
+        )
+    assert response.status_code == 302
+    assert not Commitment.objects.filter(pk=pk).exists()
     assert "NOR-2012-04" not in client.get("/").content.decode()
     assert client.get("/commitments/NOR-2012-04/").status_code == 404
 
 
-def test_theme_change_outdates_cached_pages(client, seeded):
-    commitment = Commitment.objects.select_related("theme").get(reference="NOR-2012-01")
+def test_deleting_a_commitment_in_the_admin_outdates_cached_pages(
+    client, seeded, staff_user, django_capture_on_commit_callbacks
+):
+    assert "NOR-2012-05" in client.get("/").content.decode()
+    admin = Client()
+    admin.force_login(staff_user)
+    pk = Commitment.objects.get(reference="NOR-2012-05").pk
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(f"/admin/commitments/commitment/{pk}/delete/", {"post": "yes"})
+    assert response.status_code == 302
+    assert "NOR-2012-05" not in client.get("/").content.decode()
+
+
+def test_a_write_around_the_app_reaches_cached_pages_at_the_next_uncached_read(
+    client, seeded, django_capture_on_commit_callbacks
+):
+    """A bulk update or raw SQL skips the domain's paths; the triggers mark it, and the
+    first request that is not served from the cache syncs it and outdates every page."""
+    assert "NOR-2012-04" in client.get("/").content.decode()
+    Commitment.objects.filter(reference="NOR-2012-04").update(published=False)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert client.get("/?page=1").status_code == 200  # a page not cached yet
+    assert "NOR-2012-04" not in client.get("/").content.decode()
+
+
+def test_theme_change_in_the_admin_outdates_cached_pages(
+    client, seeded, staff_user, django_capture_on_commit_callbacks
+):
+    theme = Commitment.objects.select_related("theme").get(reference="NOR-2012-01").theme
     client.get("/")
-    commitment.theme.name = "Renamed theme for the test"
-    commitment.theme.save()
+    admin = Client()
+    admin.force_login(staff_user)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin.post(
+            f"/admin/commitments/theme/{theme.pk}/change/",
+            {
+                "name": "Renamed theme for the test",
+                "slug": theme.slug,
+                "description": theme.description,
+                "position": theme.position,
+            },
+        )
+    assert response.status_code == 302
     assert "Renamed theme for the test" in client.get("/").content.decode()
 
 
@@ -140,8 +210,12 @@ def test_each_language_is_cached_apart(client, seeded):
 
 def test_internal_note_never_reaches_a_cached_page(client, seeded, staff_user):
     commitment = Commitment.objects.get(reference="NOR-2012-02")
-    commitment.record_follow_up(
-        status=Status.ON_TRACK, by=staff_user, public_note="Public", internal_note=CANARY
+    record_follow_up(
+        commitment,
+        status=Status.ON_TRACK,
+        by=staff_user,
+        public_note="Public",
+        internal_note=CANARY,
     )
     for _ in range(2):
         for url in ("/", commitment.get_absolute_url(), "/feed/", "/data/follow-ups.csv"):
@@ -199,8 +273,9 @@ def test_follow_up_recorded_by_one_process_is_seen_at_once_by_every_gunicorn_wor
         record = (
             "from django.contrib.auth.models import User; "
             "from commitments.models import Commitment; "
+            "from commitments.records import record_follow_up; "
             "user = User.objects.create_user('writer'); "
-            "Commitment.objects.get(reference='NOR-2012-03').record_follow_up("
+            "record_follow_up(Commitment.objects.get(reference='NOR-2012-03'), "
             "status='on_track', by=user, public_note='Written by another process')"
         )
         subprocess.run([*manage, "shell", "-c", record], env=env, check=True, cwd=ROOT)  # noqa: S603
@@ -214,7 +289,7 @@ def test_follow_up_recorded_by_one_process_is_seen_at_once_by_every_gunicorn_wor
 def test_many_commitments_make_more_pages_not_longer_ones(client, db):
     user = UserFactory()
     for commitment in CommitmentFactory.create_batch(60):
-        commitment.record_follow_up(status=Status.IN_PROGRESS, by=user)
+        record_follow_up(commitment, status=Status.IN_PROGRESS, by=user)
     first = client.get("/").content.decode()
     assert first.count('<tr id="row-') == 50
     assert "Page 1 of 2" in first
@@ -227,7 +302,7 @@ def test_many_commitments_make_more_pages_not_longer_ones(client, db):
 
 
 def test_dashboard_variants_share_one_progress_history_until_something_changes(
-    client, seeded, staff_user
+    client, seeded, staff_user, django_capture_on_commit_callbacks
 ):
     def history_queries(url):
         with CaptureQueriesContext(connection) as captured:
@@ -237,7 +312,233 @@ def test_dashboard_variants_share_one_progress_history_until_something_changes(
     assert history_queries("/")
     assert not history_queries("/fr/")
     assert not history_queries("/?status=on_track")
-    Commitment.objects.get(reference="NOR-2012-01").record_follow_up(
-        status=Status.ON_TRACK, by=staff_user
-    )
+    with django_capture_on_commit_callbacks(execute=True):
+        record_follow_up(
+            Commitment.objects.get(reference="NOR-2012-01"), status=Status.ON_TRACK, by=staff_user
+        )
     assert history_queries("/?status=off_track")
+
+
+# --- An outdated page while one worker rebuilds it (PAGE_CACHE_STALE_SECONDS) -------------------
+# Middleware-level, with a view that says how many times it was built: "build 1", "build 2"…
+# Time is never waited for: the tests write the generation and the record of when it was
+# outdated as if they had been written that many seconds ago.
+
+
+def _counting_view():
+    builds = []
+
+    @public_page
+    @condition(etag_func=public_etag)
+    def view(request):
+        builds.append(request)
+        return HttpResponse(f"build {len(builds)}")
+
+    return view, builds
+
+
+def _seconds_ago(seconds):
+    """A generation (or a record of one) written `seconds` ago."""
+    return f"{time.time_ns() - int(seconds * 1e9):x}"
+
+
+def _change(capture):
+    """A change to the public data, committed: what public_data_changed() runs on commit.
+
+    (Inside the test's one transaction, which never commits, a second public_data_changed()
+    is folded into the first: the bump runs here as each commit would run it.)"""
+    with capture(execute=True) as callbacks:
+        public_data_changed()
+    if not callbacks:
+        changes._bump()
+
+
+@pytest.fixture
+def stale_window(settings):
+    settings.PAGE_CACHE_STALE_SECONDS = 5
+    return settings
+
+
+@pytest.fixture
+def rebuilding_elsewhere():
+    """(hold, release): another worker takes the page's rebuild lock (the real one: on the
+    file cache an flock, which a second descriptor in this process cannot take either)."""
+    with contextlib.ExitStack() as stack:
+
+        def hold(path="/page/"):
+            assert stack.enter_context(rebuild_lock(page_key(RequestFactory().get(path))))
+
+        yield hold, stack.close
+
+
+def test_outdated_page_is_served_while_another_worker_rebuilds_it(
+    rf, stale_window, django_capture_on_commit_callbacks, rebuilding_elsewhere
+):
+    hold_lock, _ = rebuilding_elsewhere
+    # The site was quiet for an hour: the change, not the page's age, starts the window.
+    cache.set(GENERATION_KEY, _seconds_ago(3600), timeout=None)
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    assert middleware(rf.get("/page/")).content == b"build 1"
+    _change(django_capture_on_commit_callbacks)
+    hold_lock()
+    for _ in range(3):
+        assert middleware(rf.get("/page/")).content == b"build 1"
+    assert len(builds) == 1
+
+
+def test_the_request_that_takes_the_lock_rebuilds_while_the_others_get_the_previous_page(
+    rf, stale_window, django_capture_on_commit_callbacks
+):
+    served_meanwhile = []
+    builds = []
+
+    @public_page
+    def view(request):
+        builds.append(request)
+        if len(builds) == 2:  # mid-rebuild, another request for the same page arrives
+            served_meanwhile.append(middleware(rf.get("/page/")).content)
+        return HttpResponse(f"build {len(builds)}")
+
+    middleware = PublicPageCacheMiddleware(view)
+    assert middleware(rf.get("/page/")).content == b"build 1"
+    _change(django_capture_on_commit_callbacks)
+    assert middleware(rf.get("/page/")).content == b"build 2"
+    assert served_meanwhile == [b"build 1"]
+    assert middleware(rf.get("/page/")).content == b"build 2"
+    # A change right after the rebuild: the page is rebuilt at most once per rebuild_interval(),
+    # so until that has passed the page just built is served (within the window).
+    _change(django_capture_on_commit_callbacks)
+    assert middleware(rf.get("/page/")).content == b"build 2"
+    cache.delete(rebuilt_key(page_key(rf.get("/page/"))))  # as if the interval had passed
+    assert middleware(rf.get("/page/")).content == b"build 3"
+    assert len(builds) == 3
+
+
+@pytest.mark.parametrize(("changed_seconds_ago", "served"), [(4, b"build 1"), (6, b"build 2")])
+def test_an_outdated_page_is_never_served_past_the_window(
+    rf,
+    stale_window,
+    django_capture_on_commit_callbacks,
+    changed_seconds_ago,
+    served,
+    rebuilding_elsewhere,
+):
+    hold_lock, _ = rebuilding_elsewhere
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    middleware(rf.get("/page/"))
+    before = cache.get(GENERATION_KEY)
+    _change(django_capture_on_commit_callbacks)
+    # The change happened that long ago, and another worker still holds the rebuild lock.
+    cache.set(OUTDATED_KEY, {before: _seconds_ago(changed_seconds_ago)})
+    hold_lock()
+    assert middleware(rf.get("/page/")).content == served
+
+
+def test_without_a_record_of_the_change_the_page_counts_as_outdated_since_it_was_built(
+    rf, stale_window, django_capture_on_commit_callbacks, rebuilding_elsewhere
+):
+    hold_lock, _ = rebuilding_elsewhere
+    cache.set(GENERATION_KEY, _seconds_ago(60), timeout=None)
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    middleware(rf.get("/page/"))
+    before = cache.get(GENERATION_KEY)
+    _change(django_capture_on_commit_callbacks)
+    records = cache.get(OUTDATED_KEY)
+    assert before in records  # the bump noted when `before` was outdated…
+    del records[before]  # …and the note is lost (expired, evicted, or to a racing bump)
+    cache.set(OUTDATED_KEY, records)
+    hold_lock()
+    assert middleware(rf.get("/page/")).content == b"build 2"
+
+
+def test_no_window_means_every_request_after_a_change_sees_it(
+    rf, settings, django_capture_on_commit_callbacks, rebuilding_elsewhere
+):
+    hold_lock, _ = rebuilding_elsewhere
+    settings.PAGE_CACHE_STALE_SECONDS = 0
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    middleware(rf.get("/page/"))
+    _change(django_capture_on_commit_callbacks)
+    hold_lock()
+    assert middleware(rf.get("/page/")).content == b"build 2"
+
+
+def test_an_outdated_page_keeps_its_own_etag(
+    rf, stale_window, django_capture_on_commit_callbacks, rebuilding_elsewhere
+):
+    hold_lock, release_lock = rebuilding_elsewhere
+    view, builds = _counting_view()
+    middleware = PublicPageCacheMiddleware(view)
+    first = middleware(rf.get("/page/"))
+    etag = first["ETag"]
+    _change(django_capture_on_commit_callbacks)
+    hold_lock()
+    served = middleware(rf.get("/page/"))
+    assert served.content == b"build 1"
+    assert served["ETag"] == etag  # the page it is, not the current generation's
+    # A client that has this page is told it has the page being served…
+    assert middleware(rf.get("/page/", headers={"If-None-Match": etag})).status_code == 304
+    # …and one that already has the rebuilt page (its ETag names the current generation) is
+    # never sent the older one: the view answers it.
+    current = public_etag(rf.get("/page/"))
+    assert current != etag
+    assert middleware(rf.get("/page/", headers={"If-None-Match": current})).status_code == 304
+    assert len(builds) == 1
+    release_lock()
+    rebuilt = middleware(rf.get("/page/"))
+    assert (rebuilt.content, rebuilt["ETag"]) == (b"build 2", current)
+
+
+def test_the_notes_of_when_generations_were_outdated_stay_few(
+    stale_window, django_capture_on_commit_callbacks
+):
+    cache.set(OUTDATED_KEY, {_seconds_ago(3601): _seconds_ago(3600)})
+    before = cache.get(GENERATION_KEY) or changes.current_generation()
+    _change(django_capture_on_commit_callbacks)
+    assert list(cache.get(OUTDATED_KEY)) == [before]
+
+
+@pytest.mark.parametrize("backend", ["file cache", "other caches (add)"])
+def test_one_rebuild_lock_per_page_at_a_time(backend):
+    store = data_cache() if backend == "file cache" else LocMemCache("rebuild-lock-test", {})
+    assert isinstance(data_cache(), FileBasedCache)
+    with (
+        rebuild_lock("page:0123abcd", store) as first,
+        rebuild_lock("page:0123abcd", store) as second,
+    ):
+        assert (first, second) == (True, False)
+    with rebuild_lock("page:0123abcd", store) as again:
+        assert again
+
+
+@pytest.mark.django_db(False)
+def test_a_rebuild_lock_dies_with_its_worker(settings):
+    """A worker killed mid-rebuild (kill -9) leaves no lock behind."""
+    hold = (
+        "import sys, time, django; django.setup(); "
+        "from ccmtracker.pagecache import rebuild_lock; "
+        "lock = rebuild_lock('page:0123abcd'); print(lock.__enter__(), flush=True); "
+        "time.sleep(600)"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "ccmtracker.settings",
+        "CACHE_DIR": str(settings.CACHES["default"]["LOCATION"]),
+    }
+    worker = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-c", hold], env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert worker.stdout.readline().strip() == "True"
+        with rebuild_lock("page:0123abcd") as mine:
+            assert not mine
+    finally:
+        worker.kill()
+        worker.wait()
+        worker.stdout.close()
+    with rebuild_lock("page:0123abcd") as mine:
+        assert mine

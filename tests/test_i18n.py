@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from commitments.models import Commitment, Status
+from commitments.records import record_follow_up
 
 pytestmark = pytest.mark.django_db
 
@@ -17,8 +18,8 @@ STATEMENT_URL = "/statements/norway-2012-04-16-universalisation/"
 
 def record(reference, status, on):
     user = get_user_model().objects.get_or_create(username="author")[0]
-    Commitment.objects.get(reference=reference).record_follow_up(
-        status=status, happened_on=on, by=user
+    record_follow_up(
+        Commitment.objects.get(reference=reference), status=status, happened_on=on, by=user
     )
 
 

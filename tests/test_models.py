@@ -4,7 +4,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
-from commitments.models import AppendOnlyError, Commitment, FollowUp, Kind, StaleVersion, Status
+from commitments import derived
+from commitments.models import (
+    AppendOnlyError,
+    Commitment,
+    CommitmentState,
+    FollowUp,
+    Kind,
+    StaleVersion,
+    Status,
+)
+from commitments.records import record_follow_up, save_edit
 
 from .factories import CommitmentFactory, StatementFactory, UserFactory
 
@@ -14,11 +24,15 @@ pytestmark = pytest.mark.django_db
 def test_recording_a_follow_up_appends_history_and_moves_current_status():
     commitment = CommitmentFactory()
     user = UserFactory()
-    commitment.record_follow_up(
-        status=Status.IN_PROGRESS, by=user, happened_on=datetime.date(2013, 1, 5)
+    record_follow_up(
+        commitment, status=Status.IN_PROGRESS, by=user, happened_on=datetime.date(2013, 1, 5)
     )
-    commitment.record_follow_up(
-        status=Status.ACHIEVED, by=user, happened_on=datetime.date(2013, 6, 1), progress=100
+    record_follow_up(
+        commitment,
+        status=Status.ACHIEVED,
+        by=user,
+        happened_on=datetime.date(2013, 6, 1),
+        progress=100,
     )
     commitment.refresh_from_db()
     assert commitment.follow_ups.count() == 2
@@ -29,18 +43,18 @@ def test_recording_a_follow_up_appends_history_and_moves_current_status():
 
 def test_status_progress_defaults_to_the_scale_when_not_given():
     commitment = CommitmentFactory()
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=UserFactory())
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=UserFactory())
     assert commitment.progress == 50
 
 
 def test_backdated_follow_up_joins_history_without_taking_over():
     commitment = CommitmentFactory()
     user = UserFactory()
-    commitment.record_follow_up(
-        status=Status.ACHIEVED, by=user, happened_on=datetime.date(2014, 1, 1)
+    record_follow_up(
+        commitment, status=Status.ACHIEVED, by=user, happened_on=datetime.date(2014, 1, 1)
     )
-    commitment.record_follow_up(
-        status=Status.NOT_STARTED, by=user, happened_on=datetime.date(2013, 1, 1)
+    record_follow_up(
+        commitment, status=Status.NOT_STARTED, by=user, happened_on=datetime.date(2013, 1, 1)
     )
     assert commitment.status == Status.ACHIEVED
     assert commitment.last_follow_up_on == datetime.date(2014, 1, 1)
@@ -49,7 +63,7 @@ def test_backdated_follow_up_joins_history_without_taking_over():
 def test_invalid_follow_up_writes_nothing():
     commitment = CommitmentFactory(kind=Kind.CONTINUOUS)
     with pytest.raises(ValidationError) as error:
-        commitment.record_follow_up(status=Status.ACHIEVED, by=UserFactory())
+        record_follow_up(commitment, status=Status.ACHIEVED, by=UserFactory())
     assert "status" in error.value.message_dict
     commitment.refresh_from_db()
     assert commitment.status == Status.NOT_ASSESSED
@@ -58,14 +72,14 @@ def test_invalid_follow_up_writes_nothing():
 
 def test_continuous_commitment_is_on_track_not_achieved():
     commitment = CommitmentFactory(kind=Kind.CONTINUOUS)
-    commitment.record_follow_up(status=Status.ON_TRACK, by=UserFactory())
+    record_follow_up(commitment, status=Status.ON_TRACK, by=UserFactory())
     assert commitment.status == Status.ON_TRACK
     assert commitment.progress == 100
 
 
 def test_follow_up_cannot_be_edited():
     commitment = CommitmentFactory()
-    follow_up = commitment.record_follow_up(status=Status.IN_PROGRESS, by=UserFactory())
+    follow_up = record_follow_up(commitment, status=Status.IN_PROGRESS, by=UserFactory())
     follow_up.public_note = "rewritten"
     with pytest.raises(AppendOnlyError):
         follow_up.save()
@@ -74,7 +88,7 @@ def test_follow_up_cannot_be_edited():
 
 def test_follow_up_cannot_be_deleted_singly_or_in_bulk():
     commitment = CommitmentFactory()
-    follow_up = commitment.record_follow_up(status=Status.IN_PROGRESS, by=UserFactory())
+    follow_up = record_follow_up(commitment, status=Status.IN_PROGRESS, by=UserFactory())
     with pytest.raises(AppendOnlyError):
         follow_up.delete()
     with pytest.raises(AppendOnlyError):
@@ -86,7 +100,7 @@ def test_follow_up_cannot_be_deleted_singly_or_in_bulk():
 
 def test_commitment_with_history_cannot_be_deleted():
     commitment = CommitmentFactory()
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=UserFactory())
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=UserFactory())
     with pytest.raises(IntegrityError), transaction.atomic():
         Commitment.objects.filter(pk=commitment.pk).delete()
 
@@ -115,14 +129,27 @@ def test_quote_check_is_exact_not_case_or_space_insensitive():
 
 def test_database_refuses_unknown_status():
     commitment = CommitmentFactory()
+    derived.sync()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Commitment.objects.filter(pk=commitment.pk).update(status="done-ish")
+        CommitmentState.objects.filter(pk=commitment.pk).update(status="done-ish")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        FollowUp.objects.bulk_create(
+            [
+                FollowUp(
+                    commitment=commitment,
+                    status="done-ish",
+                    happened_on=datetime.date(2013, 1, 1),
+                    author=UserFactory(),
+                )
+            ]
+        )
 
 
 def test_database_refuses_progress_over_100():
     commitment = CommitmentFactory()
+    derived.sync()
     with pytest.raises(IntegrityError), transaction.atomic():
-        Commitment.objects.filter(pk=commitment.pk).update(progress=101)
+        CommitmentState.objects.filter(pk=commitment.pk).update(progress=101)
 
 
 def test_references_are_unique():
@@ -136,8 +163,8 @@ def test_progress_summary_is_weighted_and_leaves_unassessed_out():
     heavy = CommitmentFactory(weight=3)
     light = CommitmentFactory(weight=1)
     CommitmentFactory()  # never assessed
-    heavy.record_follow_up(status=Status.ACHIEVED, by=user)  # 100 x 3
-    light.record_follow_up(status=Status.NOT_STARTED, by=user)  # 0 x 1
+    record_follow_up(heavy, status=Status.ACHIEVED, by=user)  # 100 x 3
+    record_follow_up(light, status=Status.NOT_STARTED, by=user)  # 0 x 1
     summary = Commitment.objects.progress_summary()
     assert summary.percent == 75.0
     assert summary.assessed == 2
@@ -167,11 +194,11 @@ def test_every_follow_up_and_edit_moves_the_version():
     commitment = CommitmentFactory()
     user = UserFactory()
     assert commitment.version == 1
-    follow_up = commitment.record_follow_up(status=Status.IN_PROGRESS, by=user)
+    follow_up = record_follow_up(commitment, status=Status.IN_PROGRESS, by=user)
     assert commitment.version == 2
     assert follow_up.commitment_version == 2
     commitment.title = "Edited"
-    commitment.save_edit(based_on_version=2, by=user)
+    save_edit(commitment, based_on_version=2, by=user)
     commitment.refresh_from_db()
     assert commitment.version == 3
     assert commitment.history.first().history_user == user
@@ -180,11 +207,11 @@ def test_every_follow_up_and_edit_moves_the_version():
 def test_stale_follow_up_raises_and_writes_nothing():
     commitment = CommitmentFactory()
     user = UserFactory()
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user)
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user)
     stale = Commitment.objects.get(pk=commitment.pk)
     stale.version = 1
     with pytest.raises(StaleVersion):
-        stale.record_follow_up(status=Status.ACHIEVED, by=user, based_on_version=1)
+        record_follow_up(stale, status=Status.ACHIEVED, by=user, based_on_version=1)
     commitment.refresh_from_db()
     assert commitment.follow_ups.count() == 1
     assert commitment.status == Status.IN_PROGRESS
@@ -195,10 +222,10 @@ def test_stale_edit_raises_and_writes_nothing():
     commitment = CommitmentFactory(title="Original")
     other = Commitment.objects.get(pk=commitment.pk)
     other.title = "Theirs"
-    other.save_edit(based_on_version=1)
+    save_edit(other, based_on_version=1)
     commitment.title = "Mine"
     with pytest.raises(StaleVersion):
-        commitment.save_edit(based_on_version=1)
+        save_edit(commitment, based_on_version=1)
     commitment.refresh_from_db()
     assert commitment.title == "Theirs"
     assert commitment.version == 2
@@ -207,7 +234,7 @@ def test_stale_edit_raises_and_writes_nothing():
 def test_invalid_follow_up_gives_its_version_back():
     commitment = CommitmentFactory(kind=Kind.CONTINUOUS)
     with pytest.raises(ValidationError):
-        commitment.record_follow_up(status=Status.ACHIEVED, by=UserFactory(), based_on_version=1)
+        record_follow_up(commitment, status=Status.ACHIEVED, by=UserFactory(), based_on_version=1)
     commitment.refresh_from_db()
     assert commitment.version == 1
 
@@ -215,9 +242,9 @@ def test_invalid_follow_up_gives_its_version_back():
 def test_changes_since_lists_follow_ups_and_field_edits_after_a_version():
     commitment = CommitmentFactory(title="Before")
     user = UserFactory(username="carol")
-    commitment.record_follow_up(status=Status.IN_PROGRESS, by=user, public_note="one")
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user, public_note="one")
     commitment.title = "After"
-    commitment.save_edit(based_on_version=commitment.version, by=user)
+    save_edit(commitment, based_on_version=commitment.version, by=user)
     changes = commitment.changes_since(1)
     assert [f.public_note for f in changes.follow_ups] == ["one"]
     assert [(e.field, e.old, e.new) for e in changes.edits] == [("title", "Before", "After")]

@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 
 from commitments.exports import COMMITMENT_FIELDS, FOLLOW_UP_FIELDS, neutralise
 from commitments.models import Commitment, Status
+from commitments.records import record_follow_up
 
 from .conftest import CANARY
 from .factories import CommitmentFactory, UserFactory
@@ -27,7 +28,7 @@ def author():
 def record(reference, status, on, **kwargs):
     commitment = Commitment.objects.get(reference=reference)
     kwargs.setdefault("by", author())
-    return commitment.record_follow_up(status=status, happened_on=on, **kwargs)
+    return record_follow_up(commitment, status=status, happened_on=on, **kwargs)
 
 
 def read_csv(response):
@@ -56,6 +57,7 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
         "reference", "title", "url", "statement", "statement_url", "delegation",
         "statement_date", "theme", "kind", "articles", "weight", "quote", "status",
         "status_label", "progress", "last_follow_up_on", "next_review", "review_overdue",
+        "last_recorded_at",
     ]  # fmt: skip
     assert csv_header(client.get("/data/follow-ups.csv")) == [
         "id", "commitment", "commitment_url", "happened_on", "status", "status_label",
@@ -126,8 +128,8 @@ def test_follow_ups_export_holds_public_fields_in_date_order(client, history):
 
 def test_exports_never_hold_internal_notes_or_unpublished_commitments(client, history):
     hidden = CommitmentFactory(published=False, title="Secret plan")
-    hidden.record_follow_up(
-        status=Status.IN_PROGRESS, by=UserFactory(), public_note="Secret progress"
+    record_follow_up(
+        hidden, status=Status.IN_PROGRESS, by=UserFactory(), public_note="Secret progress"
     )
     for url in [
         "/data/commitments.csv",
@@ -211,7 +213,7 @@ def test_commitment_feed_holds_only_that_commitment(client, history):
 
 def test_feeds_never_hold_internal_notes_or_unpublished_commitments(client, history):
     hidden = CommitmentFactory(published=False)
-    hidden.record_follow_up(status=Status.IN_PROGRESS, by=UserFactory(), public_note="Hidden")
+    record_follow_up(hidden, status=Status.IN_PROGRESS, by=UserFactory(), public_note="Hidden")
     body = client.get("/feed/").content.decode()
     assert CANARY not in body
     assert "Hidden" not in body

@@ -15,6 +15,7 @@ from django.db.migrations.recorder import MigrationRecorder
 from django.test import override_settings
 
 from commitments.models import Article, Commitment, FollowUp, Statement, Status, Theme
+from commitments.records import record_follow_up
 
 from .conftest import CANARY
 from .factories import CommitmentFactory, UserFactory
@@ -120,8 +121,12 @@ def test_backup_and_restore_round_trip_finds_everything_again(tmp_path):
     call_command("seed", verbosity=0)
     author = UserFactory(is_staff=True)
     for commitment in Commitment.objects.all()[:4]:
-        commitment.record_follow_up(
-            status=Status.OFF_TRACK, by=author, public_note="Public", internal_note=CANARY
+        record_follow_up(
+            commitment,
+            status=Status.OFF_TRACK,
+            by=author,
+            public_note="Public",
+            internal_note=CANARY,
         )
     CommitmentFactory(published=False)
     before = everything()

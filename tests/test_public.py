@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from commitments.models import Article, Commitment, Status, Theme
+from commitments.records import record_follow_up
 
 from .conftest import CANARY
 from .factories import CommitmentFactory
@@ -28,7 +29,7 @@ def author():
 def record(reference, status, on, **kwargs):
     commitment = Commitment.objects.get(reference=reference)
     kwargs.setdefault("by", author())
-    return commitment.record_follow_up(status=status, happened_on=on, **kwargs)
+    return record_follow_up(commitment, status=status, happened_on=on, **kwargs)
 
 
 # Filters and search

@@ -1,72 +1,131 @@
-"""Every role on every staff URL and admin action: what each may see and do.
+"""Who gets what: every URL pattern x every role x GET, POST and the forms that write.
 
-Roles: anonymous, a signed-in non-staff member, staff with no role, and the three groups
-the migrations create (viewers, editors, administrators), plus a superuser.
+## The table (read this before adding a URL)
+
+`test_every_url_pattern_has_an_entry` walks the whole URLconf (admin included) and fails,
+naming the pattern, when a URL pattern has no entry in URL_TABLE. To add one, append a
+`Route` to URL_TABLE:
+
+    Route("exports/commitments.csv", PUBLIC, public=True),
+
+- the first argument is the pattern text exactly as the resolver shows it (the failure
+  message prints it), e.g. "commitments/<slug:reference>/"; with `regex=True` it is a regular
+  expression matched against the whole text instead (the admin is grouped that way). Entries
+  are tried in order and the first match wins, so put specific entries before general ones;
+- the second says what each role gets for a GET and for an empty POST (sent with the CSRF
+  token). Answer sets are rows of `by_role("GET/POST GET/POST ...")`, one cell per role in
+  ROLES order: a status code, L (302 to the admin login) or R (302 elsewhere). The ready-made
+  sets below cover most views (PUBLIC, STAFF_PAGE, READ, ADMINISTER...);
+- `posts=` adds real forms: {Body: by_role("...")}, one answer per role, where S means
+  "302 elsewhere, and written". The Body says what it sends and how to see that it wrote;
+  every role not answered S must leave the database as it was;
+- `queries=` adds query strings to GET with the same answers;
+- `public=True` also checks that anonymous GETs set no cookie and that the htmx variant
+  leaks nothing;
+- URL kwargs are filled from SAMPLE_KWARGS by name (reference, slug, ...); give
+  `url=lambda s, m: "/path/"` for anything else (`s` is the Sample, `m` the regex match).
+
+Whatever the entry, every response is also checked for the internal-note canary and
+unpublished items (never shown to anyone but staff), for unescaped HTML payloads in HTML and
+XML answers (never, for anyone; CSV and JSON carry the raw text), for `no-store` on every
+answer to a signed-in user and, for GET, for unchanged database state. The sample
+(tests/sample.py) and the signed-in users are built once for the module; every request runs
+in a savepoint that is rolled back, so no answer depends on another.
 """
 
+import copy
+import datetime
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
 import pytest
+from django.apps import apps
 from django.contrib.auth.models import Group
-from django.db import transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
+from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.urls.resolvers import LocalePrefixPattern, RoutePattern
+from django.utils import translation
 
-from commitments.models import Commitment, FollowUp, Statement, Status, Theme
+from commitments.models import Commitment, FollowUp, Status, Theme
 
-from .conftest import member_of
-from .factories import UserFactory
+from .conftest import CANARY, member_of
+from .factories import CommitmentFactory, UserFactory
+from .sample import RAW_MARKER, make_sample
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def fast_password_hashing(settings):
-    # 150 sign-ins: the real hasher's cost buys nothing in a permissions table.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
-
-ROLES = ["anonymous", "member", "no_role", "viewer", "editor", "administrator", "superuser"]
-LOGIN = "login"  # a redirect to the login page
-
-
-def sign_in(client, role):
-    if role == "anonymous":
-        return None
-    user = {
-        "member": lambda: UserFactory(),
-        "no_role": lambda: UserFactory(is_staff=True),
-        "viewer": lambda: member_of("viewers"),
-        "editor": lambda: member_of("editors"),
-        "administrator": lambda: member_of("administrators"),
-        "superuser": lambda: UserFactory(is_staff=True, is_superuser=True),
-    }[role]()
-    client.force_login(user)
-    return user
+ANONYMOUS, MEMBER, NO_ROLE = "anonymous", "signed-in non-staff", "staff without a role"
+VIEWER, EDITOR, ADMINISTRATOR, SUPERUSER = "viewer", "editor", "administrator", "superuser"
+ROLES = [ANONYMOUS, MEMBER, NO_ROLE, VIEWER, EDITOR, ADMINISTRATOR, SUPERUSER]
+LOGIN = "302 to the login page"
+REDIRECT = "302 elsewhere"
+SAVED = "302 elsewhere, written"
+CODES = {"L": LOGIN, "R": REDIRECT, "S": SAVED}
 
 
-def ids():
-    commitment = Commitment.objects.get(reference="NOR-2012-07")
+def by_role(row):
+    """'L/L 403/403 ...' -> {role: ("302 to the login page", 403)}, in ROLES order."""
+    cells = row.split()
+    assert len(cells) == len(ROLES), f"one cell per role in {ROLES}: {row!r}"
     return {
-        "c": commitment.pk,
-        "s": Statement.objects.get().pk,
-        "t": Theme.objects.get(slug="regional").pk,
-        "v": commitment.version,
+        role: tuple(CODES[a] if a in CODES else int(a) for a in cell.split("/"))
+        for role, cell in zip(ROLES, cells, strict=True)
     }
 
 
-def follow_up_post(i):
-    p = f"c{i['c']}"
+# What each role gets, "GET/POST". Django's admin sends anyone who is not staff to its login.
+# fmt: off
+#                   anonymous  member   no role  viewer   editor   admin.   superuser
+PUBLIC     = by_role("200/405  200/405  200/405  200/405  200/405  200/405  200/405")
+STAFF_PAGE = by_role("L/405    403/405  403/405  200/405  200/405  200/405  200/405")
+# An empty POST is invalid: 422 with the form's errors, for the roles that may record.
+STAFF_POST = by_role("405/L    405/403  405/403  405/403  405/422  405/422  405/422")
+ANY_STAFF  = by_role("L/L      L/L      200/200  200/200  200/200  200/200  200/200")
+STAFF_GET  = by_role("L/L      L/L      200/405  200/405  200/405  200/405  200/405")
+# The old-style object address redirects to its change page.
+ADMIN_REDIRECT = by_role("L/L  L/L      R/R      R/R      R/R      R/R      R/R")
+NOBODY     = by_role("L/L      L/L      403/403  403/403  403/403  403/403  403/403")
+# Lists and histories; an empty POST to a list (no action) shows the list again.
+READ       = by_role("L/L      L/L      403/403  200/200  200/200  200/200  200/200")
+READ_ONLY  = by_role("L/L      L/L      403/403  200/403  200/403  200/403  200/403")
+# Commitments are edited by editors; their statement, themes and articles by administrators.
+EDIT_COMMITMENT = by_role("L/L L/L      403/403  200/403  200/200  200/200  200/200")
+EDIT       = by_role("L/L      L/L      403/403  200/403  200/403  200/200  200/200")
+ADMINISTER = by_role("L/L      L/L      403/403  403/403  403/403  200/200  200/200")
+SUPERUSER_ONLY = by_role("L/L  L/L      403/403  403/403  403/403  403/403  200/200")
+# fmt: on
+
+
+@dataclass(frozen=True)
+class Body:
+    """A valid form: what it sends (from the sample) and whether it was written."""
+
+    name: str
+    data: Callable
+    wrote: Callable
+
+    def __str__(self):
+        return self.name
+
+
+def follow_up_form(s):
+    p = f"c{s.commitment.pk}"
     return {
-        f"{p}-version": i["v"],
+        f"{p}-version": s.commitment.version,
         f"{p}-status": Status.IN_PROGRESS,
         f"{p}-happened_on": "2013-03-01",
-        f"{p}-public_note": "Role test",
+        f"{p}-public_note": "Recorded by the role test",
     }
 
 
-def commitment_edit(i):
-    c = Commitment.objects.get(pk=i["c"])
+def commitment_form(s):
+    c = s.commitment
     data = {
         "statement": c.statement_id,
         "reference": c.reference,
-        "title": "Edited by role test",
+        "title": "Edited by the role test",
         "quote": c.quote,
         "theme": c.theme_id,
         "kind": c.kind,
@@ -89,196 +148,350 @@ def commitment_edit(i):
     return data
 
 
-def bulk_action(i):
+def bulk_follow_up_form(s):
+    pk = s.commitment.pk
     return {
         "action": "bulk_follow_up",
-        "_selected_action": [i["c"]],
+        "_selected_action": [pk],
         "apply": "1",
-        f"version-{i['c']}": i["v"],
+        f"version-{pk}": s.commitment.version,
         "status": Status.IN_PROGRESS,
-        "happened_on": "2013-03-01",
+        "happened_on": "2013-03-02",
     }
 
 
-def theme_edit(i):
-    theme = Theme.objects.get(pk=i["t"])
-    return {"name": "Renamed", "slug": theme.slug, "description": "", "position": 0}
+def deletable(s):
+    return Commitment.objects.get(reference="DEL-2012-01")  # no follow-ups: nothing protects it
 
 
-# (name, method, url, data, expected status per role, signs of a write)
-R, E, A = "viewer", "editor", "administrator"
-ALL_STAFF = {R: 200, E: 200, A: 200, "superuser": 200}
-CASES = [
-    ("staff page", "get", "/staff/", None, ALL_STAFF, None),
-    ("staff page, filtered", "get", "/staff/?show=all&theme=norm", None, ALL_STAFF, None),
-    (
-        "staff follow-up",
-        "post",
-        "/staff/commitments/NOR-2012-07/follow-ups/",
-        follow_up_post,
-        {R: 403, E: 302, A: 302, "superuser": 302},
-        lambda: FollowUp.objects.exists(),
+FOLLOW_UP = Body(
+    "a follow-up",
+    follow_up_form,
+    lambda s: FollowUp.objects.filter(public_note="Recorded by the role test").exists(),
+)
+COMMITMENT_EDIT = Body(
+    "a commitment edit",
+    commitment_form,
+    lambda s: Commitment.objects.filter(title="Edited by the role test").exists(),
+)
+BULK_FOLLOW_UP = Body(
+    "the bulk follow-up action",
+    bulk_follow_up_form,
+    lambda s: FollowUp.objects.filter(happened_on=datetime.date(2013, 3, 2)).exists(),
+)
+DELETE_SELECTED = Body(
+    "the delete-selected action",
+    lambda s: {"action": "delete_selected", "_selected_action": [deletable(s).pk], "post": "yes"},
+    lambda s: not Commitment.objects.filter(reference="DEL-2012-01").exists(),
+)
+THEME_EDIT = Body(
+    "a theme edit",
+    lambda s: {"name": "Renamed", "slug": s.objects["commitments.theme"].slug, "position": 0},
+    lambda s: Theme.objects.filter(name="Renamed").exists(),
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    pattern: str
+    expect: dict
+    regex: bool = False
+    url: Callable | None = None
+    public: bool = False
+    posts: dict = field(default_factory=dict)
+    queries: tuple = ()
+
+    def matches(self, text):
+        if self.regex:
+            return re.fullmatch(self.pattern, text)
+        return re.fullmatch(re.escape(self.pattern), text)
+
+
+def admin_object(s, m, suffix):
+    return f"/admin/{m['app']}/{m['model']}/{s.pk_for(m['app'], m['model'])}/{suffix}"
+
+
+def past_version(s, m):
+    model = apps.get_model(m["app"], m["model"])
+    return model.history.filter(id=s.pk_for(m["app"], m["model"])).first().history_id
+
+
+def admin_views(models, changelist, add, history, delete, change):
+    """The standard admin views of the models matched by the regex `models` (None: a view
+    that has an entry of its own)."""
+    routes = [
+        Route(models, changelist, regex=True, url=lambda s, m: f"/{m[0]}"),
+        Route(models + "add/", add, regex=True, url=lambda s, m: f"/{m[0]}"),
+        Route(
+            models + "<path:object_id>/history/",
+            history,
+            regex=True,
+            url=lambda s, m: admin_object(s, m, "history/"),
+        ),
+        # An empty POST does not confirm a deletion: the confirmation page is shown again.
+        Route(
+            models + "<path:object_id>/delete/",
+            delete,
+            regex=True,
+            url=lambda s, m: admin_object(s, m, "delete/"),
+        ),
+        Route(
+            models + "<path:object_id>/change/",
+            change,
+            regex=True,
+            url=lambda s, m: admin_object(s, m, "change/"),
+        ),
+    ]
+    return [route for route in routes if route.expect is not None]
+
+
+AUTH_MODELS = r"admin/(?P<app>auth)/(?P<model>user|group)/"
+AXES_MODELS = r"admin/(?P<app>axes)/(?P<model>access\w+)/"
+FOLLOW_UPS = r"admin/(?P<app>commitments)/(?P<model>followup)/"
+OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article)/"
+IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
+AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme)/"
+COMMITMENT = "/admin/commitments/commitment/"
+
+URL_TABLE = [
+    # Probes for load balancers.
+    Route("healthz", PUBLIC, public=True),
+    Route("readyz", PUBLIC, public=True),
+    # Public pages, once per language (English unprefixed, /fr/, /es/), and their Atom feeds.
+    Route("<lang>/", PUBLIC, public=True),
+    Route("<lang>/commitments/<slug:reference>/", PUBLIC, public=True),
+    Route("<lang>/commitments/<slug:reference>/feed/", PUBLIC, public=True),
+    Route("<lang>/statements/<slug:slug>/", PUBLIC, public=True),
+    Route("<lang>/feed/", PUBLIC, public=True),
+    # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
+    Route(
+        r"\^data/(?P<name>commitments|follow-ups)\\\.\(\?P<fmt>csv\|json\)\$",
+        PUBLIC,
+        regex=True,
+        url=lambda s, m: f"/data/{m['name']}.csv",
+        public=True,
     ),
-    ("admin index", "get", "/admin/", None, ALL_STAFF, None),
-    ("commitment list", "get", "/admin/commitments/commitment/", None, ALL_STAFF, None),
-    ("commitment page", "get", "/admin/commitments/commitment/{c}/change/", None, ALL_STAFF, None),
-    (
-        "commitment history",
-        "get",
-        "/admin/commitments/commitment/{c}/history/",
-        None,
-        ALL_STAFF,
+    # Staff pages: viewers read, editors record.
+    Route("staff/", STAFF_PAGE, queries=("?show=all&theme=theme-x",)),
+    Route(
+        "staff/commitments/<slug:reference>/follow-ups/",
+        STAFF_POST,
+        posts={FOLLOW_UP: by_role("L 403 403 403 S S S")},
+    ),
+    # The admin's own pages.
+    Route("admin/", ANY_STAFF),
+    # Staff are sent on to the admin; an empty POST re-shows the form with its errors.
+    Route("admin/login/", by_role("200/200 200/200 R/200 R/200 R/200 R/200 R/200")),
+    # Logging out is a POST (a GET cannot log anyone out); the admin sends non-staff to its index.
+    Route("admin/logout/", by_role("R/R R/R 405/200 405/200 405/200 405/200 405/200")),
+    Route("admin/password_change/", ANY_STAFF),
+    Route("admin/password_change/done/", STAFF_GET),
+    # Refused without its query parameters.
+    Route("admin/autocomplete/", by_role("L/L L/L 403/405 403/405 403/405 403/405 403/405")),
+    Route("admin/jsi18n/", STAFF_GET),
+    Route(
+        "admin/r/<path:content_type_id>/<path:object_id>/",
+        ADMIN_REDIRECT,
+        url=lambda s, m: (
+            f"/admin/r/{ContentType.objects.get_for_model(Commitment).pk}/{s.commitment.pk}/"
+        ),
+    ),
+    # An app's index is a 404 to staff who may see none of its models.
+    Route(
+        "admin/^(?P<app_label>auth|axes|commitments)/$",
+        by_role("L/L L/L 404/404 200/200 200/200 200/200 200/200"),
+        url=lambda s, m: "/admin/commitments/",
+    ),
+    Route(
+        "admin/(?P<url>.*)$",
+        by_role("L/L L/L 404/404 404/404 404/404 404/404 404/404"),
+        url=lambda s, m: "/admin/no-such-page/",
+    ),
+    # Accounts and roles are the administrators'.
+    Route(
+        "admin/auth/user/<id>/password/",
+        ADMINISTER,
+        url=lambda s, m: f"/admin/auth/user/{s.member.pk}/password/",
+    ),
+    *admin_views(AUTH_MODELS, ADMINISTER, ADMINISTER, ADMINISTER, ADMINISTER, ADMINISTER),
+    # django-axes' records of logins: the superuser reads and deletes them (to unlock), nobody
+    # adds them; every field is read-only, so saving the change form changes nothing and goes
+    # back to the list.
+    *admin_views(
+        AXES_MODELS,
+        SUPERUSER_ONLY,
+        NOBODY,
+        SUPERUSER_ONLY,
+        SUPERUSER_ONLY,
+        by_role("L/L L/L 403/403 403/403 403/403 403/403 200/R"),
+    ),
+    # Follow-ups are history: readable in the admin, never added, changed or deleted there.
+    *admin_views(FOLLOW_UPS, READ, NOBODY, READ, NOBODY, READ_ONLY),
+    # Issue 5: candidate commitments in a statement's text (an empty POST has no formset).
+    Route(
+        "admin/commitments/statement/<int:pk>/propose/",
+        by_role("L/L L/L 403/403 403/403 403/403 200/422 200/422"),
+        url=lambda s, m: f"/admin/commitments/statement/{s.statement.pk}/propose/",
+    ),
+    # CSV import (administrators) and export (every role): an empty POST re-shows its form.
+    Route(IMPORT_EXPORT + "import/", ADMINISTER, regex=True, url=lambda s, m: f"/{m[0]}"),
+    Route(
+        IMPORT_EXPORT + "process_import/",
+        by_role("L/L L/L 405/403 405/403 405/403 405/200 405/200"),
+        regex=True,
+        url=lambda s, m: f"/{m[0]}",
+    ),
+    Route(IMPORT_EXPORT + "export/", READ, regex=True, url=lambda s, m: f"/{m[0]}"),
+    # One past version from the change history, to read; reverting (POST) is refused.
+    Route(
+        AUDITED + re.escape("^([^/]+)/history/([^/]+)/$"),
+        READ_ONLY,
+        regex=True,
+        url=lambda s, m: admin_object(s, m, f"history/{past_version(s, m)}/"),
+    ),
+    # Commitments: editors edit them and run the bulk follow-up; administrators add and delete.
+    Route(
+        "admin/commitments/commitment/",
+        READ,
+        url=lambda s, m: COMMITMENT,
+        posts={
+            # The admin drops actions a user may not run: "No action selected", nothing written.
+            BULK_FOLLOW_UP: by_role("L L 403 200 S S S"),
+            DELETE_SELECTED: by_role("L L 403 200 R S S"),
+        },
+    ),
+    Route(
+        "admin/commitments/commitment/<path:object_id>/change/",
+        EDIT_COMMITMENT,
+        url=lambda s, m: f"{COMMITMENT}{s.commitment.pk}/change/",
+        posts={COMMITMENT_EDIT: by_role("L L 403 403 S S S")},
+    ),
+    *admin_views(
+        r"admin/(?P<app>commitments)/(?P<model>commitment)/",
+        None,  # the list and the change page have entries of their own, above
+        ADMINISTER,
+        READ,
+        ADMINISTER,
         None,
     ),
-    (
-        "commitment edit",
-        "post",
-        "/admin/commitments/commitment/{c}/change/",
-        commitment_edit,
-        {R: 403, E: 302, A: 302, "superuser": 302},
-        lambda: Commitment.objects.filter(title="Edited by role test").exists(),
+    Route(
+        "admin/commitments/theme/<path:object_id>/change/",
+        EDIT,
+        url=lambda s, m: f"/admin/commitments/theme/{s.objects['commitments.theme'].pk}/change/",
+        posts={THEME_EDIT: by_role("L L 403 403 403 S S")},
     ),
-    (
-        "commitment add page",
-        "get",
-        "/admin/commitments/commitment/add/",
-        None,
-        {R: 403, E: 403, A: 200, "superuser": 200},
-        None,
-    ),
-    (
-        "commitment delete page",
-        "get",
-        "/admin/commitments/commitment/{c}/delete/",
-        None,
-        {R: 403, E: 403, A: 200, "superuser": 200},
-        None,
-    ),
-    (
-        # The admin drops actions a user may not run: "No action selected", nothing written.
-        "bulk follow-up action",
-        "post",
-        "/admin/commitments/commitment/",
-        bulk_action,
-        {R: 200, E: 302, A: 302, "superuser": 302},
-        lambda: FollowUp.objects.exists(),
-    ),
-    (
-        "delete selected action",
-        "post",
-        "/admin/commitments/commitment/",
-        lambda i: {"action": "delete_selected", "_selected_action": [i["c"]], "post": "yes"},
-        {R: 200, E: 302, A: 302, "superuser": 302},
-        lambda: not Commitment.objects.filter(reference="NOR-2012-07").exists(),
-    ),
-    ("commitment export", "get", "/admin/commitments/commitment/export/", None, ALL_STAFF, None),
-    (
-        "commitment import",
-        "get",
-        "/admin/commitments/commitment/import/",
-        None,
-        {R: 403, E: 403, A: 200, "superuser": 200},
-        None,
-    ),
-    ("follow-up list", "get", "/admin/commitments/followup/", None, ALL_STAFF, None),
-    ("statement page", "get", "/admin/commitments/statement/{s}/change/", None, ALL_STAFF, None),
-    (
-        "statement add page",
-        "get",
-        "/admin/commitments/statement/add/",
-        None,
-        {R: 403, E: 403, A: 200, "superuser": 200},
-        None,
-    ),
-    (
-        "statement proposals",
-        "get",
-        "/admin/commitments/statement/{s}/propose/",
-        None,
-        {R: 403, E: 403, A: 200, "superuser": 200},
-        None,
-    ),
-    (
-        "statement import",
-        "get",
-        "/admin/commitments/statement/import/",
-        None,
-        {R: 403, E: 403, A: 200, "superuser": 200},
-        None,
-    ),
-    (
-        "theme edit",
-        "post",
-        "/admin/commitments/theme/{t}/change/",
-        theme_edit,
-        {R: 403, E: 403, A: 302, "superuser": 302},
-        lambda: Theme.objects.filter(name="Renamed").exists(),
-    ),
-    (
-        "user list",
-        "get",
-        "/admin/auth/user/",
-        None,
-        {R: 403, E: 403, A: 200, "superuser": 200},
-        None,
-    ),
-    (
-        "group list",
-        "get",
-        "/admin/auth/group/",
-        None,
-        {R: 403, E: 403, A: 200, "superuser": 200},
-        None,
+    *admin_views(OTHER_MODELS, READ, ADMINISTER, READ, ADMINISTER, EDIT),
+    # Every admin model: the old-style object address redirects to its change page.
+    Route(
+        r"admin/(?P<app>\w+)/(?P<model>\w+)/<path:object_id>/",
+        ADMIN_REDIRECT,
+        regex=True,
+        url=lambda s, m: admin_object(s, m, ""),
     ),
 ]
 
-WRITERS = {
-    "staff follow-up": {E, A, "superuser"},
-    "commitment edit": {E, A, "superuser"},
-    "bulk follow-up action": {E, A, "superuser"},
-    "theme edit": {A, "superuser"},
-    "delete selected action": {A, "superuser"},
+# Values for URL kwargs, by name, for routes built with reverse().
+SAMPLE_KWARGS = {
+    "reference": lambda s: s.commitment.reference,
+    "slug": lambda s: s.statement.slug,
 }
 
 
-def expected_for(role, name, url, table):
-    if role == "anonymous":
-        return LOGIN
-    if role == "member":
-        # /staff/ says 403 to a signed-in non-staff user; the admin sends them to log in.
-        return 403 if url.startswith("/staff/") else LOGIN
-    if role == "no_role":
-        return 403 if url.startswith("/staff/") else (200 if url == "/admin/" else 403)
-    return table[role]
+# --- Walking the URLconf ----------------------------------------------------------------------
 
 
-def outcome(client, method, target, payload):
-    response = getattr(client, method)(target, payload) if payload else client.get(target)
-    if response.status_code == 302 and response.url.startswith("/admin/login/"):
-        return LOGIN, response
-    return response.status_code, response
+@dataclass(frozen=True)
+class Pattern:
+    text: str
+    name: str | None
+    converters: tuple = ()
+    language: str | None = None
+
+    def __str__(self):
+        name = f" (name={self.name!r})" if self.name else ""
+        lang = f" [{self.language}]" if self.language else ""
+        return f"{self.text!r}{name}{lang}"
 
 
-@pytest.mark.parametrize("role", ROLES)
-def test_role_on_every_staff_url_and_admin_action(client, seeded, role):
-    """One test per role; each case runs in a savepoint that is rolled back afterwards."""
-    sign_in(client, role)
-    mismatches = []
-    for name, method, url, data, table, written in CASES:
-        with transaction.atomic():
-            i = ids()
-            target = url.format(**i)
-            got, response = outcome(client, method, target, data(i) if data else None)
-            expected = expected_for(role, name, url, table)
-            if got != expected:
-                mismatches.append(f"{name}: {method.upper()} {target} gave {got}, not {expected}")
-            if written is not None and written() != (role in WRITERS[name]):
-                mismatches.append(f"{name}: wrote {written()}, expected {role in WRITERS[name]}")
-            no_store = "no-store" in response.headers.get("Cache-Control", "")
-            if url.startswith("/staff/") and response.status_code < 400 and not no_store:
-                mismatches.append(f"{name}: cacheable")
-            transaction.set_rollback(True)
-    assert mismatches == []
+def walk(patterns, prefix="", namespace=None, converters=(), language=None):
+    from django.conf import settings
+
+    for entry in patterns:
+        if isinstance(entry, URLResolver) and isinstance(entry.pattern, LocalePrefixPattern):
+            # i18n_patterns(): the same URLs once per language, written "<lang>/..." here.
+            for code, _name in settings.LANGUAGES:
+                yield from walk(entry.url_patterns, prefix + "<lang>/", namespace, converters, code)
+            continue
+        keys = tuple(entry.pattern.converters) if isinstance(entry.pattern, RoutePattern) else ()
+        if isinstance(entry, URLResolver):
+            inner = namespace
+            if entry.namespace:
+                inner = f"{namespace}:{entry.namespace}" if namespace else entry.namespace
+            yield from walk(
+                entry.url_patterns,
+                prefix + str(entry.pattern),
+                inner,
+                converters + keys,
+                language,
+            )
+        elif isinstance(entry, URLPattern):
+            name = entry.name and (f"{namespace}:{entry.name}" if namespace else entry.name)
+            yield Pattern(prefix + str(entry.pattern), name, converters + keys, language)
+
+
+ALL_PATTERNS = list(walk(get_resolver().url_patterns))
+
+
+def route_for(pattern):
+    for route in URL_TABLE:
+        match = route.matches(pattern.text)
+        if match:
+            return route, match
+    return None, None
+
+
+def build_url(pattern, route, match, sample):
+    with translation.override(pattern.language):
+        if route.url:
+            return route.url(sample, match)
+        missing = [key for key in pattern.converters if key not in SAMPLE_KWARGS]
+        assert not missing, f"Add SAMPLE_KWARGS for {missing} or a url= to the entry {pattern}"
+        kwargs = {key: SAMPLE_KWARGS[key](sample) for key in pattern.converters}
+        return reverse(pattern.name, kwargs=kwargs)
+
+
+def test_every_url_pattern_has_an_entry():
+    missing = [str(p) for p in ALL_PATTERNS if route_for(p)[0] is None]
+    assert not missing, (
+        "These URL patterns have no entry in URL_TABLE in tests/test_roles.py; add a "
+        "Route(...) for each, saying what each role gets:\n  " + "\n  ".join(missing)
+    )
+
+
+def test_every_entry_in_the_table_matches_a_url():
+    used = {id(route_for(p)[0]) for p in ALL_PATTERNS}
+    stale = [route.pattern for route in URL_TABLE if id(route) not in used]
+    assert not stale, f"URL_TABLE entries that match no URL pattern any more: {stale}"
+
+
+def test_the_table_covers_every_role_and_method():
+    for route in URL_TABLE:
+        assert set(route.expect) == set(ROLES), route.pattern
+        assert all(len(answers) == 2 for answers in route.expect.values()), route.pattern
+        for body, answers in route.posts.items():
+            assert set(answers) == set(ROLES), (route.pattern, body)
+            assert all(len(answer) == 1 for answer in answers.values()), (route.pattern, body)
+
+
+def test_the_walk_reaches_nested_admin_and_app_urls():
+    texts = {p.text for p in ALL_PATTERNS}
+    assert {
+        "healthz",
+        "staff/commitments/<slug:reference>/follow-ups/",
+        "admin/commitments/followup/<path:object_id>/change/",
+        "admin/auth/user/<id>/password/",
+        "admin/(?P<url>.*)$",
+    } <= texts
 
 
 def test_role_groups_exist_after_migrations(db):
@@ -287,3 +500,112 @@ def test_role_groups_exist_after_migrations(db):
         "editors",
         "administrators",
     }
+
+
+# --- Asking every URL as every role -----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def signed_in(django_db_setup, django_db_blocker):
+    """The sample and a session per role, built once for the module and rolled back after."""
+    md5 = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # a fast hasher for 7 users
+    # Never a shared cache (CACHE_URL): sessions in it would outlive the rollback.
+    local_cache = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    with (
+        django_db_blocker.unblock(),
+        override_settings(PASSWORD_HASHERS=md5, CACHES=local_cache),
+        transaction.atomic(),
+    ):
+        sample = make_sample()
+        CommitmentFactory(
+            reference="DEL-2012-01", statement=sample.statement, theme=sample.commitment.theme
+        )
+        users = {
+            MEMBER: sample.member,
+            NO_ROLE: UserFactory(is_staff=True),
+            VIEWER: member_of("viewers"),
+            EDITOR: member_of("editors"),
+            ADMINISTRATOR: member_of("administrators"),
+            SUPERUSER: sample.staff,
+        }
+        cookies = {ANONYMOUS: Client().cookies}
+        for role, user in users.items():
+            client = Client()
+            client.force_login(user)
+            cookies[role] = client.cookies
+        yield sample, cookies
+        transaction.set_rollback(True)
+
+
+def writes(query):
+    """Whether a query changes a row (a session aside: signing in is not a GET's doing)."""
+    sql = query["sql"].lstrip().upper()
+    return sql.startswith(("INSERT", "UPDATE", "DELETE", "REPLACE")) and "DJANGO_SESSION" not in sql
+
+
+def is_markup(response):
+    """HTML and XML (pages, fragments, Atom feeds) must escape; CSV and JSON carry raw text."""
+    content_type = response.get("Content-Type", "text/html")
+    return content_type.startswith("text/html") or "xml" in content_type
+
+
+def answer_matches(expected, response):
+    if expected == LOGIN:
+        return response.status_code == 302 and response["Location"].startswith("/admin/login/")
+    if expected in {REDIRECT, SAVED}:
+        return response.status_code in {301, 302} and not response["Location"].startswith(
+            "/admin/login/"
+        )
+    return response.status_code == expected
+
+
+def describe(response):
+    where = f" -> {response['Location']}" if response.has_header("Location") else ""
+    return f"{response.status_code}{where}"
+
+
+@pytest.mark.parametrize("pattern", ALL_PATTERNS, ids=str)
+@pytest.mark.django_db
+def test_url_answers_each_role_and_method_as_the_table_says(pattern, signed_in):
+    sample, cookies = signed_in
+    route, match = route_for(pattern)
+    assert route is not None, f"No URL_TABLE entry for {pattern}: add one (see the docstring)."
+    url = build_url(pattern, route, match, sample)
+    problems = []
+    for role in ROLES:
+        asked = [("GET", url + q, None, route.expect[role][0]) for q in ("", *route.queries)]
+        asked.append(("POST", url, None, route.expect[role][1]))
+        asked += [("POST", url, body, answers[role][0]) for body, answers in route.posts.items()]
+        for method, target, body, expected in asked:
+            client = Client()
+            client.cookies = copy.deepcopy(cookies[role])  # a logout must not outlive its request
+            case = f"{method} {target}{f' with {body}' if body else ''} as {role}"
+            with transaction.atomic():  # every request starts from the same sample
+                data = body.data(sample) if body else {}
+                with CaptureQueriesContext(connection) as queries:
+                    response = getattr(client, method.lower())(target, data)
+                wrote = body.wrote(sample) if body else None
+                transaction.set_rollback(True)
+            changed = method == "GET" and any(map(writes, queries.captured_queries))
+            text = response.getvalue().decode(errors="replace")
+            if not answer_matches(expected, response):
+                problems.append(f"{case}: expected {expected}, got {describe(response)}")
+            if body and wrote != (expected == SAVED):
+                problems.append(f"{case}: {'wrote' if wrote else 'did not write'}")
+            if RAW_MARKER in text and is_markup(response):
+                problems.append(f"{case}: an HTML payload is shown unescaped")
+            if role in {ANONYMOUS, MEMBER, NO_ROLE} and (
+                CANARY in text or "UNPUBLISHED-TITLE" in text
+            ):
+                problems.append(f"{case}: an internal note or unpublished item leaked")
+            if changed:
+                problems.append(f"{case}: a GET changed the database")
+            if role != ANONYMOUS and "no-store" not in response.get("Cache-Control", ""):
+                problems.append(f"{case}: an answer to a signed-in user without no-store")
+            if route.public and role == ANONYMOUS and method == "GET":
+                if response.cookies:
+                    problems.append(f"{case}: a public page set cookies {list(response.cookies)}")
+                htmx = client.get(target, headers={"HX-Request": "true"})
+                if CANARY in htmx.getvalue().decode() or htmx.cookies:
+                    problems.append(f"{case} (htmx): leaked the canary or set a cookie")
+    assert not problems, "\n".join(problems)

@@ -5,9 +5,8 @@ from django.db import migrations, models
 
 
 def fill(apps, schema_editor):
-    from commitments.progress import rebuild
-
-    rebuild(apps)
+    """Filled the stored history here once; 0006_derived_state now writes every derived copy
+    anew from the follow-ups, with the models of that time."""
 
 
 class Migration(migrations.Migration):

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from commitments.models import Commitment, Status
+from commitments.records import record_follow_up
 
 from ..conftest import CANARY
 
@@ -26,8 +27,12 @@ def tracker(db):
     user = get_user_model().objects.create(username="author", is_staff=True)
 
     def record(reference, status, on, **kwargs):
-        Commitment.objects.get(reference=reference).record_follow_up(
-            status=status, happened_on=on, by=user, **kwargs
+        record_follow_up(
+            Commitment.objects.get(reference=reference),
+            status=status,
+            happened_on=on,
+            by=user,
+            **kwargs,
         )
 
     record("NOR-2012-10", Status.IN_PROGRESS, D(2012, 9, 11), public_note="3MSP agenda set",

@@ -8,6 +8,9 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from commitments.derived import install_triggers, rebuild
+from commitments.records import changed
+
 from .backup import pg_tool, postgres_env, sqlite_integrity
 
 
@@ -39,6 +42,11 @@ class Command(BaseCommand):
             self.restore_postgres(source)
         else:
             raise CommandError(f"No restore method for the {vendor} database.")
+        # The backup's derived copies are re-derived and the cached pages outdated: the
+        # database's contents changed underneath every server.
+        install_triggers()
+        rebuild()
+        changed()
         self.stdout.write(self.style.SUCCESS(f"Restored {name} from {source}"))
 
     def restore_sqlite(self, source: Path):

@@ -3,9 +3,11 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext_noop
 
 from commitments.models import Article, Commitment, Kind, Statement, Theme
+from commitments.records import changed
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
 
@@ -141,7 +143,10 @@ def statement_text(filename):
 
 
 class Command(BaseCommand):
-    help = "Load the 2012 Norwegian statement and its commitments. Safe to run again."
+    help = (
+        "Load the 2012 Norwegian statement and its commitments. Safe to run again: what it "
+        "loaded before is the staff's, and is left as they edited it."
+    )
 
     @transaction.atomic
     def handle(self, *args, **options):
@@ -154,20 +159,31 @@ class Command(BaseCommand):
             created += new
         themes = {}
         for position, (slug, name, description) in enumerate(THEMES):
-            themes[slug], new = Theme.objects.get_or_create(
-                slug=slug,
-                defaults={"name": name, "description": description, "position": position},
-            )
-            created += new
-        fields = {k: v for k, v in NORWAY_2012.items() if k not in {"slug", "file"}}
-        statement, new = Statement.objects.get_or_create(
-            slug=NORWAY_2012["slug"],
-            defaults={**fields, "text": statement_text(NORWAY_2012["file"])},
+            # A theme whose slug or name staff changed is still the seeded one.
+            themes[slug] = Theme.objects.filter(Q(slug=slug) | Q(name=name)).first()
+            if themes[slug] is None:
+                themes[slug] = Theme.objects.create(
+                    slug=slug, name=name, description=description, position=position
+                )
+                created += 1
+        created += self.load_statement(NORWAY_2012, NORWAY_2012_COMMITMENTS, themes, articles)
+        changed()
+        self.stdout.write(f"Seed loaded: {created} new record(s), nothing else changed.")
+
+    def load_statement(self, fields, rows, themes, articles):
+        """The statement and its commitments, once: if the statement or any of its commitments
+        is there, it was loaded before, and whatever staff renamed or deleted stays so."""
+        references = [row[0] for row in rows]
+        if (
+            Statement.objects.filter(slug=fields["slug"]).exists()
+            or Commitment.objects.filter(reference__in=references).exists()
+        ):
+            return 0
+        statement = Statement.objects.create(
+            **{k: v for k, v in fields.items() if k != "file"},
+            text=statement_text(fields["file"]),
         )
-        created += new
-        for reference, theme, kind, numbers, title, quote in NORWAY_2012_COMMITMENTS:
-            if Commitment.objects.filter(reference=reference).exists():
-                continue
+        for reference, theme, kind, numbers, title, quote in rows:
             commitment = Commitment(
                 statement=statement,
                 theme=themes[theme],
@@ -179,5 +195,4 @@ class Command(BaseCommand):
             commitment.full_clean()
             commitment.save()
             commitment.articles.set([articles[n] for n in numbers])
-            created += 1
-        self.stdout.write(f"Seed loaded: {created} new record(s), nothing else changed.")
+        return 1 + len(rows)

@@ -1,0 +1,135 @@
+"""Data that tries to break in, shared by tests/test_roles.py and tests/test_security.py:
+every free-text field carries an HTML payload, internal notes carry the canary, and an
+unpublished commitment is there to leak."""
+
+import datetime
+from dataclasses import dataclass, field
+
+from django.apps import apps
+from django.contrib.auth.models import Group
+
+from commitments.models import Article, Commitment, FollowUp, Statement, Status, Theme
+from commitments.records import record_follow_up
+
+from .conftest import CANARY
+from .factories import UserFactory
+
+PAYLOAD = "\"'><q7 onmouseover=alert(1)>"
+RAW_MARKER = "<q7"  # appears in a response only if a payload was not escaped
+ESCAPED_MARKER = "&lt;q7"
+
+
+def payload(max_length=None):
+    return PAYLOAD[:max_length] if max_length else PAYLOAD
+
+
+@dataclass
+class Sample:
+    staff: object
+    member: object
+    statement: Statement
+    commitment: Commitment
+    unpublished: Commitment
+    follow_up: FollowUp
+    objects: dict = field(default_factory=dict)
+
+    def pk_for(self, app, model):
+        return self.objects[f"{app}.{model}"].pk
+
+
+def text_fields(model, skip=()):
+    """Every free-text field of a model, with a payload that fits it."""
+    values = {}
+    for f in model._meta.get_fields():
+        if getattr(f, "choices", None) or f.name in skip:
+            continue
+        if f.get_internal_type() in {"CharField", "TextField"}:
+            values[f.name] = payload(f.max_length)
+    return values
+
+
+def make_sample():
+    from axes.models import AccessAttempt, AccessFailureLog, AccessLog
+
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    member = UserFactory(is_staff=False)
+    owner = UserFactory(is_staff=True, first_name=payload(150), last_name=payload(150))
+    theme = Theme.objects.create(slug="theme-x", position=1, **text_fields(Theme, {"slug"}))
+    article = Article.objects.create(number=99, title=payload())
+    quote = f"We will {PAYLOAD} ratify."
+    statement = Statement.objects.create(
+        slug="statement-x",
+        date=datetime.date(2012, 4, 16),
+        source_url="https://example.org/?q=%22%3E%3Cq7%3E",
+        **{
+            **text_fields(Statement, {"slug", "source_url"}),
+            "text": f"Intro {PAYLOAD}.\n\n{quote}\n\nThank you.",
+        },
+    )
+    commitment = Commitment.objects.create(
+        statement=statement,
+        theme=theme,
+        reference="XSS-2012-01",
+        owner=owner,
+        **{**text_fields(Commitment, {"reference"}), "quote": quote},
+    )
+    commitment.articles.add(article)
+    unpublished = Commitment.objects.create(
+        statement=statement,
+        theme=theme,
+        reference="XSS-2012-02",
+        title="UNPUBLISHED-TITLE-5b1e",
+        quote=quote,
+        published=False,
+    )
+    follow_up = record_follow_up(
+        commitment,
+        status=Status.IN_PROGRESS,
+        by=owner,
+        happened_on=datetime.date(2013, 1, 2),
+        public_note=payload(),
+        internal_note=f"{CANARY} {PAYLOAD}",
+        evidence_url="https://example.org/",
+        evidence_label=payload(200),
+    )
+    record_follow_up(unpublished, status=Status.IN_PROGRESS, by=owner, public_note=CANARY)
+    axes_fields = {
+        "user_agent": payload(255),
+        "ip_address": "10.0.0.1",
+        "username": payload(255),
+        "http_accept": payload(),
+        "path_info": "/admin/login/",
+    }
+    group = Group.objects.create(name=payload(150))
+    return Sample(
+        staff=staff,
+        member=member,
+        statement=statement,
+        commitment=commitment,
+        unpublished=unpublished,
+        follow_up=follow_up,
+        objects={
+            "auth.user": member,
+            "auth.group": group,
+            "commitments.commitment": commitment,
+            "commitments.statement": statement,
+            "commitments.theme": theme,
+            "commitments.article": article,
+            "commitments.followup": follow_up,
+            "axes.accessattempt": AccessAttempt.objects.create(
+                get_data="", post_data="", failures_since_start=1, **axes_fields
+            ),
+            "axes.accesslog": AccessLog.objects.create(**axes_fields),
+            "axes.accessfailurelog": AccessFailureLog.objects.create(**axes_fields),
+        },
+    )
+
+
+def state():
+    """What a GET must never change: every row of every model, sessions aside."""
+    snapshot = {}
+    for model in apps.get_models():
+        if model._meta.label == "sessions.Session":
+            continue
+        snapshot[model._meta.label] = list(model.objects.order_by("pk").values())
+    return snapshot
