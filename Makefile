@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHROMIUM_PATH ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run serve test lint format browser bench clean messages
+.PHONY: install run serve test lint format browser checkers bench clean messages
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "ccmtracker needs Python 3.12 or newer; found " + sys.version.split()[0] + ". With pyenv: pyenv install 3.13")'
@@ -16,12 +16,14 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## Serve the tracker on http://127.0.0.1:8000 with the seed statement and a local staff login.
+## Serve the tracker on http://127.0.0.1:8000 (PORT=8001 make run for another port) with the
+## seed statement and a local staff login.
+PORT ?= 8000
 run: install
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(PY) manage.py seed
-	DJANGO_DEBUG=1 $(PY) manage.py create_local_staff
-	DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:8000
+	PORT=$(PORT) DJANGO_DEBUG=1 $(PY) manage.py create_local_staff
+	PORT=$(PORT) DJANGO_DEBUG=1 $(PY) manage.py runserver 127.0.0.1:$(PORT)
 
 ## The production configuration on one machine: DEBUG off, gunicorn (workers: see
 ## gunicorn.conf.py), static files by whitenoise. Needs DJANGO_SECRET_KEY and
@@ -32,8 +34,9 @@ serve: install
 	$(PY) manage.py collectstatic --no-input -v 0
 	$(VENV)/bin/gunicorn ccmtracker.wsgi
 
-## Run the whole suite, browser tests included (installs Debian's Chromium if missing).
-test: install browser
+## Run the whole suite, browser tests included (installs Debian's Chromium, and the Nu HTML
+## Checker with Java, if missing).
+test: install browser checkers
 	$(PY) -m pytest
 
 lint: install
@@ -61,8 +64,22 @@ browser:
 	  else echo "Browser tests need Chromium: install it, or set CHROMIUM_PATH to a Chromium binary."; exit 1; fi; \
 	fi
 
+## The Nu HTML Checker (npm vnu-jar, pinned in package-lock.json) that tests/test_standards.py
+## runs; it needs Java 17+. --ignore-scripts: its install script would download a Java.
+VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
+checkers: $(VNU_JAR)
+	@command -v java >/dev/null || { echo "Installing Debian's Java runtime for the HTML checker..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless; \
+	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq default-jre-headless; \
+	  else echo "The HTML checker needs Java 17 or newer: install it."; exit 1; fi; }
+
+$(VNU_JAR): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "The HTML checker is installed with npm: install Node.js and npm."; exit 1; }
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 clean:
-	rm -rf $(VENV) staticfiles .pytest_cache .ruff_cache
+	rm -rf $(VENV) staticfiles node_modules .pytest_cache .ruff_cache
 
 ## Refresh the French and Spanish catalogues after changing a marked string, then compile them.
 messages: install

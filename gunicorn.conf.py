@@ -51,3 +51,17 @@ logconfig_dict = {
         "gunicorn.access": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
     },
 }
+
+# gunicorn names itself in a Server header on every response and has no setting to stop it
+# (27.0). What software serves the site is of use to nobody but an attacker picking exploits:
+# drop the header here, where this file is read by the master before any worker starts.
+from gunicorn.http.wsgi import Response  # noqa: E402
+
+_default_headers = Response.default_headers
+
+
+def _headers_without_server(response):
+    return [line for line in _default_headers(response) if not line.startswith("Server:")]
+
+
+Response.default_headers = _headers_without_server

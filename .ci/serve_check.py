@@ -34,6 +34,7 @@ SECURITY_HEADERS = {
     "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",
     "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Resource-Policy": "same-origin",
 }
 
 
@@ -89,6 +90,14 @@ def check_security_headers(response, path):
         check(
             response.headers.get(name) == value, f"{path}: {name} is {response.headers.get(name)!r}"
         )
+    check(
+        "camera=()" in response.headers.get("Permissions-Policy", ""),
+        f"{path}: no Permissions-Policy",
+    )
+    check(
+        response.headers.get("Server") is None,
+        f"{path}: Server is {response.headers.get('Server')!r}",
+    )
 
 
 def manage(*args, env):
@@ -147,6 +156,7 @@ def main():
         check(recorded[0]["username"] == username, "the log does not say who recorded it")
         check(not any("SERVE-CHECK-INTERNAL" in line for line in lines), "internal note in logs")
         check(all(line.startswith("{") for line in lines if line), "a log line is not JSON")
+        check(not any("no-body response" in line for line in lines), "a HEAD answer had a body")
     except BaseException:
         log.seek(0)
         print(log.read()[-5000:])
@@ -241,6 +251,14 @@ def run_checks(username, password, database):
     check(public.status == 200 and "SERVE-CHECK-INTERNAL" not in public_html, "public page")
     missing, missing_html = Browser().request("GET", "/no-such-page/")
     check(missing.status == 404 and "Page not found" in missing_html, "404 page")
+    check(missing.headers.get("Server") is None, "the 404 page names the server software")
+
+    # HEAD: the headers of a GET, no body (a body here makes gunicorn log a warning).
+    for path in ["/", "/feed/", "/data/commitments.csv", "/data/follow-ups.json", css[1]]:
+        head, head_body = Browser().request("HEAD", path)
+        check(head.status == 200 and head_body == "", f"HEAD {path}")
+        check(head.headers.get("Cross-Origin-Resource-Policy") == "same-origin", f"HEAD {path}")
+        check(head.headers.get("Server") is None, f"HEAD {path} names the server software")
 
 
 if __name__ == "__main__":

@@ -39,3 +39,47 @@ class DatabaseUnavailableMiddleware:
         if isinstance(exception, DATABASE_UNAVAILABLE):
             return service_unavailable(request, exception)
         return None
+
+
+# Features no page of the site uses, turned off for it and anything it might embed.
+PERMISSIONS_POLICY = ", ".join(
+    f"{feature}=()"
+    for feature in [
+        "accelerometer",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "geolocation",
+        "gyroscope",
+        "magnetometer",
+        "microphone",
+        "payment",
+        "usb",
+    ]
+)
+
+
+class ResponseHeadersMiddleware:
+    """What every response carries, static files included (so it comes first in MIDDLEWARE):
+    Cross-Origin-Resource-Policy and Permissions-Policy. And a HEAD request gets the headers
+    a GET would, without a body: Django's handler sends the body, and gunicorn would drop it
+    with a warning in the log on every HEAD.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        # Open data stays readable from other sites through CORS (the exports say
+        # Access-Control-Allow-Origin: *); CORP only stops no-cors embedding.
+        response.headers.setdefault("Cross-Origin-Resource-Policy", "same-origin")
+        response.headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
+        if request.method == "HEAD":
+            if response.streaming:
+                response.streaming_content = []  # the rows are never read
+            elif response.content:
+                length = response.get("Content-Length", str(len(response.content)))
+                response.content = b""
+                response["Content-Length"] = length
+        return response

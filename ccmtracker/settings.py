@@ -46,6 +46,16 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
+# The site's public address, for what must not change with the Host a request names (the
+# ids of the Atom feeds). Unset, it is https:// and the first allowed host in production,
+# and the address `make run` serves locally.
+_FIRST_HOST = ALLOWED_HOSTS[0] if ALLOWED_HOSTS else ""
+if DEBUG or not _FIRST_HOST or _FIRST_HOST[0] in ".*":
+    _DEFAULT_SITE_URL = f"http://127.0.0.1:{os.environ.get('PORT', '8000')}"
+else:
+    _DEFAULT_SITE_URL = f"https://{_FIRST_HOST}"
+SITE_URL = (os.environ.get("DJANGO_SITE_URL") or _DEFAULT_SITE_URL).rstrip("/")
+
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.admin",
@@ -62,6 +72,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: its headers go on every response, and HEAD answers lose their body last.
+    "ccmtracker.middleware.ResponseHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # An unreachable database answers 503 with Retry-After (ccmtracker/middleware.py).
     "ccmtracker.middleware.DatabaseUnavailableMiddleware",

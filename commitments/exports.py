@@ -109,8 +109,9 @@ def follow_up_records(request, follow_ups):
             "progress": progress,
             "effective_progress": effective_progress(status, progress),
             "public_note": row["public_note"],
-            "evidence_url": row["evidence_url"],
-            "evidence_label": row["evidence_label"],
+            # Stored as "" when absent; docs/open-data.md: empty is null (an empty CSV cell).
+            "evidence_url": row["evidence_url"] or None,
+            "evidence_label": row["evidence_label"] or None,
             "recorded_at": row["recorded_at"].isoformat(),
         }
 

@@ -6,6 +6,7 @@ commitments are fed.
 
 import datetime
 
+from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -33,6 +34,12 @@ PUBLIC_FIELDS = [
 ]
 
 
+def _site_address(path):
+    """An address on the configured site, whatever the Host a request named: feed ids must
+    never change (RFC 4287 §4.2.6), and a feed fetched through another name is the same feed."""
+    return settings.SITE_URL + path
+
+
 def _public_follow_ups():
     return FollowUp.objects.public().select_related("commitment").only(*PUBLIC_FIELDS).timeline()
 
@@ -44,11 +51,21 @@ class UpdatesFeed(Feed):
         "Every public follow-up recorded on the commitments this tracker follows."
     )
 
+    # RFC 4287 §4.1.1: a feed, or each of its entries, names an author. The tracker speaks
+    # for itself; who recorded a follow-up is never published.
+    author_name = item_author_name = "ccmtracker"
+
+    def author_link(self):
+        return _site_address("/")
+
     def link(self):
         return reverse("dashboard")
 
     def feed_url(self):
         return reverse("feed_updates")
+
+    def feed_guid(self):
+        return _site_address(reverse("feed_updates"))
 
     def items(self):
         return _public_follow_ups()[:FEED_LENGTH]
@@ -101,6 +118,9 @@ class CommitmentFeed(UpdatesFeed):
 
     def feed_url(self, obj):
         return reverse("feed_commitment", args=[obj.reference])
+
+    def feed_guid(self, obj):
+        return _site_address(reverse("feed_commitment", args=[obj.reference]))
 
     def items(self, obj):
         return _public_follow_ups().filter(commitment=obj)[:FEED_LENGTH]

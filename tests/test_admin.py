@@ -357,3 +357,12 @@ def test_admin_edit_losing_the_race_after_validation_rolls_back_and_shows_the_co
     commitment.refresh_from_db()
     assert commitment.title == "Saved in between"
     assert commitment.version == 2
+
+
+def test_admin_links_to_the_staff_page_for_roles_that_may_read_it(client, seeded):
+    from .conftest import member_of
+
+    client.force_login(member_of("viewers"))
+    assert '<a href="/staff/">Staff page</a>' in client.get("/admin/").content.decode()
+    client.force_login(UserFactory(is_staff=True))  # in no group: /staff/ would say 403
+    assert 'href="/staff/"' not in client.get("/admin/").content.decode()

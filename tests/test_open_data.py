@@ -240,3 +240,16 @@ def test_feed_summary_escapes_markup_in_notes(client, seeded):
     assert summary.get("type") == "html"
     # Parsed once (XML), the HTML still shows the note as text, never as markup.
     assert summary.text == "<p>&lt;script&gt;x&lt;/script&gt; &amp; co</p>"
+
+
+def test_empty_evidence_is_null_in_json_and_an_empty_cell_in_csv(client, history):
+    """docs/open-data.md: "Empty cells are empty values (JSON `null`)"."""
+    follow_ups = client.get("/data/follow-ups.json").json()["follow_ups"]
+    without = [f for f in follow_ups if f["public_note"] != "Initiative funded"]
+    assert without
+    assert all(f["evidence_url"] is None and f["evidence_label"] is None for f in without)
+    funded = next(f for f in follow_ups if f["public_note"] == "Initiative funded")
+    assert funded["evidence_url"] == "https://example.org/funded"
+    assert funded["evidence_label"] == "Press release"
+    rows = read_csv(client.get("/data/follow-ups.csv"))
+    assert [row["evidence_url"] for row in rows] == ["", "", "https://example.org/funded"]

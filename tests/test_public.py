@@ -116,7 +116,7 @@ def test_htmx_filter_request_gets_the_list_fragment_only(client, seeded):
     assert html.lstrip().startswith('<div id="results">')
     assert listed(html) == ["NOR-2012-09", "NOR-2012-10"]
     assert 'id="results-status"' in html
-    assert 'hx-swap-oob="true"' in html
+    assert 'data-hx-swap-oob="true"' in html
     assert "HX-Request" in response.headers["Vary"]
 
 

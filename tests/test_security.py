@@ -442,5 +442,5 @@ def test_session_and_csrf_cookies_are_secure_and_http_only():
 @pytest.mark.django_db
 def test_staff_pages_turn_off_htmx_history_cache(staff_client):
     html = staff_client.get("/staff/").content.decode()
-    assert 'hx-history="false"' in html
+    assert 'data-hx-history="false"' in html
     assert '"historyCacheSize":0' in html

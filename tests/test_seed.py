@@ -156,3 +156,14 @@ def test_create_local_staff_prints_a_password_once(db):
     call_command("create_local_staff", stdout=second)
     assert "password:" not in second.getvalue()
     assert get_user_model().objects.count() == 1
+
+
+def test_create_local_staff_prints_the_address_make_run_serves(db, monkeypatch):
+    monkeypatch.setenv("PORT", "8123")
+    first, second = io.StringIO(), io.StringIO()
+    call_command("create_local_staff", stdout=first)
+    call_command("create_local_staff", stdout=second)
+    for output in (first.getvalue(), second.getvalue()):
+        assert "http://127.0.0.1:8123/admin/" in output
+        assert "http://127.0.0.1:8123/staff/" in output
+        assert ":8000" not in output

@@ -197,7 +197,7 @@ def test_a_long_queue_comes_a_page_at_a_time_with_its_total(staff_client, staff_
     assert "30 commitments, 1 to 25 shown." in first
     assert "Page 1 of 2" in first
     assert 'href="?show=all&amp;theme=long&amp;page=2#staff-results"' in first
-    assert 'hx-target="#staff-results" hx-swap="innerHTML"' in first
+    assert 'data-hx-target="#staff-results" data-hx-swap="innerHTML"' in first
     # Switching queue starts again at page 1; the filters stay.
     second = staff_client.get("/staff/?show=all&theme=long&page=2").content.decode()
     assert second.count('class="follow-up-form"') == 5

@@ -146,6 +146,40 @@ def test_htmx_updated_list_has_no_accessibility_violation(page: Page, live_serve
     assert results.violations_count == 0, results.generate_report()
 
 
+def test_back_keeps_the_live_region_and_enter_in_search_sends_one_request(
+    page: Page, live_server, tracker
+):
+    problems, htmx_requests = [], []
+    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.on("request", lambda r: htmx_requests.append(r.url) if "hx-request" in r.headers else None)
+    page.goto(f"{live_server.url}/")
+    page.get_by_label("Theme", exact=True).select_option("promotion")
+    expect(page).to_have_url(f"{live_server.url}/?theme=promotion")
+    page.get_by_label("Status", exact=True).select_option("achieved")
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+
+    # Back: htmx asks the server for the earlier page and swaps it in whole.
+    page.go_back()
+    expect(page).to_have_url(f"{live_server.url}/?theme=promotion")
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    expect(page.locator("#results-status")).to_have_count(1)
+    # The live region is still there to announce the next change.
+    page.get_by_label("Status", exact=True).select_option("on_track")
+    expect(page.locator("#results-status")).to_have_text("1 commitment matches.")
+
+    # Enter in the search box: one request (it fires submit, and change too).
+    page.get_by_label("Status", exact=True).select_option("")
+    expect(page.locator("#results tbody tr")).to_have_count(2)
+    htmx_requests.clear()
+    page.get_by_role("searchbox", name="Search").fill("bilateral")
+    page.get_by_role("searchbox", name="Search").press("Enter")
+    expect(page).to_have_url(re.compile(r"q=bilateral"))
+    expect(page.locator("#results tbody tr")).to_have_count(1)
+    assert len(htmx_requests) == 1, htmx_requests
+    assert problems == []
+
+
 def test_keyboard_reaches_content_filters_and_results(page: Page, live_server, tracker):
     page.goto(f"{live_server.url}/")
     page.keyboard.press("Tab")
@@ -215,6 +249,11 @@ def test_print_shows_content_without_controls(page: Page, live_server, tracker):
     expect(page.locator("nav.languages")).to_be_hidden()
     expect(page.locator(".as-of-form")).to_be_hidden()
     expect(page.locator(".skip-link")).to_be_hidden()
+    # The footer's links are controls: gone, and their separators with them.
+    footer = page.locator(".site-footer")
+    expect(footer).to_contain_text("Every status is backed by a dated follow-up")
+    expect(footer).not_to_contain_text("Open data", use_inner_text=True)
+    assert ", ," not in footer.inner_text()
     page.goto(f"{live_server.url}/")
     expect(page.locator("form.filters")).to_be_hidden()
     expect(page.locator(".chart-svg")).to_be_visible()

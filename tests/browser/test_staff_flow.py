@@ -36,6 +36,8 @@ def test_staff_records_follow_up_in_place_and_public_sees_it(page: Page, live_se
     row.get_by_role("button", name="Record follow-up").click()
 
     expect(page.locator("#c-NOR-2012-10 .message-success")).to_contain_text("In progress")
+    # The button that had focus is gone with the old row: focus is on what happened.
+    expect(page.locator("#c-NOR-2012-10 .message-success")).to_be_focused()
     expect(page.locator("#c-NOR-2012-10 .row-state")).to_contain_text("In progress")
     assert page.evaluate("window.noReloadMarker") == "still here"
     follow_up = FollowUp.objects.get()
@@ -56,6 +58,7 @@ def test_invalid_follow_up_shows_error_in_the_row_and_keeps_input(page: Page, li
     row.get_by_label("What happened (public)").fill("Keep me")
     row.get_by_role("button", name="Record follow-up").click()
     expect(page.locator("#c-NOR-2012-05 .errors").first).to_contain_text("Nothing was saved")
+    expect(page.locator("#c-NOR-2012-05 .errors").first).to_be_focused()
     expect(page.locator("#c-NOR-2012-05").get_by_label("What happened (public)")).to_have_value(
         "Keep me"
     )

@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -15,10 +16,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, username, **options):
         User = get_user_model()
+        # `make run` serves on PORT (8000 unless given) and passes it here.
+        site = f"http://127.0.0.1:{os.environ.get('PORT') or '8000'}"
         if User.objects.filter(is_superuser=True).exists():
             self.stdout.write(
                 "A staff login already exists (its password was printed when it was made). "
-                f"To set a new one: python manage.py changepassword {username}"
+                f"To set a new one: python manage.py changepassword {username}\n"
+                f"Log in at {site}/admin/ or {site}/staff/"
             )
             return
         password = secrets.token_urlsafe(12)
@@ -27,6 +31,6 @@ class Command(BaseCommand):
             self.style.SUCCESS(
                 "\nFirst staff login for this machine (shown once, keep it):\n"
                 f"  username: {username}\n  password: {password}\n"
-                "  log in at http://127.0.0.1:8000/admin/ or http://127.0.0.1:8000/staff/\n"
+                f"  log in at {site}/admin/ or {site}/staff/\n"
             )
         )
