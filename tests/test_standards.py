@@ -20,6 +20,7 @@ from django.test import RequestFactory
 from django.views import defaults
 
 from commitments.models import Commitment, Status
+from commitments.records import record_follow_up
 
 from .conftest import member_of
 from .factories import UserFactory
@@ -33,8 +34,12 @@ VNU_JAR = Path(settings.BASE_DIR) / "node_modules" / "vnu-jar" / "build" / "dist
 
 def record(reference, status, on, **kwargs):
     author = get_user_model().objects.get_or_create(username="author")[0]
-    return Commitment.objects.get(reference=reference).record_follow_up(
-        status=status, happened_on=on, by=author, **kwargs
+    return record_follow_up(
+        Commitment.objects.get(reference=reference),
+        status=status,
+        happened_on=on,
+        by=author,
+        **kwargs,
     )
 
 

@@ -9,6 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from commitments.models import Commitment, Statement, Status
+from commitments.records import record_follow_up
 from tests.conftest import member_of
 
 from .test_csp import WATCH_VIOLATIONS
@@ -40,7 +41,7 @@ def test_admin_pages_staff_use_have_no_axe_or_csp_violation(page: Page, live_ser
     call_command("seed", verbosity=0)
     administrator = member_of("administrators")
     commitment = Commitment.objects.get(reference="NOR-2012-04")
-    commitment.record_follow_up(status=Status.ON_TRACK, by=administrator, public_note="Begun")
+    record_follow_up(commitment, status=Status.ON_TRACK, by=administrator, public_note="Begun")
     admin = f"{live_server.url}/admin/commitments"
 
     page.goto(f"{live_server.url}/admin/login/?next=/admin/")
