@@ -387,8 +387,18 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         )
 
 
+class ShownOnlyForm(forms.ModelForm):
+    """An inline row that shows a commitment and edits nothing: its rules (the quote must
+    occur in the statement) are the statement form's to check, with a message naming the
+    commitments, not the row's (which has no quote field to carry the error: a 500 before)."""
+
+    def _post_clean(self):
+        pass
+
+
 class CommitmentInline(admin.TabularInline):
     model = Commitment
+    form = ShownOnlyForm
     fields = ["reference", "title", "theme", "status", "published"]
     readonly_fields = fields
     extra = 0
@@ -399,8 +409,50 @@ class CommitmentInline(admin.TabularInline):
         return False
 
 
+class StatementAdminForm(forms.ModelForm):
+    """A statement's text may be corrected, never so that a commitment's quote stops being
+    in it word for word."""
+
+    class Meta:
+        model = Statement
+        fields = [
+            "title",
+            "slug",
+            "delegation",
+            "code",
+            "meeting",
+            "place",
+            "date",
+            "language",
+            "source_url",
+            "text",
+        ]
+
+    def clean_text(self):
+        text = self.cleaned_data["text"]
+        if self.instance.pk is not None:
+            orphaned = [
+                reference
+                for reference, quote in self.instance.commitments.order_by("reference").values_list(
+                    "reference", "quote"
+                )
+                if quote not in text
+            ]
+            if orphaned:
+                raise ValidationError(
+                    _(
+                        "Not saved: these commitments quote words this text no longer has: "
+                        "%(references)s. Keep their quotes word for word, or change the "
+                        "commitments first."
+                    )
+                    % {"references": ", ".join(orphaned)}
+                )
+        return text
+
+
 @admin.register(Statement)
 class StatementAdmin(ImportExportMixin, AuditedAdmin):
+    form = StatementAdminForm
     resource_classes = [StatementResource]
     formats = [CSV]
     import_form_class = BoundedImportForm

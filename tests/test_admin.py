@@ -366,3 +366,48 @@ def test_admin_links_to_the_staff_page_for_roles_that_may_read_it(client, seeded
     assert '<a href="/staff/">Staff page</a>' in client.get("/admin/").content.decode()
     client.force_login(UserFactory(is_staff=True))  # in no group: /staff/ would say 403
     assert 'href="/staff/"' not in client.get("/admin/").content.decode()
+
+
+def statement_data(statement, **changes):
+    data = {
+        field: getattr(statement, field)
+        for field in ("title", "slug", "delegation", "meeting", "place", "language", "code")
+    }
+    data.update(
+        date=statement.date.isoformat(),
+        text=statement.text,
+        source_url=statement.source_url,
+        **{"commitments-TOTAL_FORMS": "0", "commitments-INITIAL_FORMS": "0"},
+    )
+    data.update(changes)
+    return data
+
+
+def test_a_statement_edit_that_would_orphan_a_quote_is_refused_naming_the_commitments(
+    staff_client, seeded
+):
+    statement = Statement.objects.get()
+    quote = Commitment.objects.get(reference="NOR-2012-02").quote
+    url = f"/admin/commitments/statement/{statement.pk}/change/"
+    page = staff_client.get(url)
+    total = page.context["inline_admin_formsets"][0].formset.total_form_count()
+    ids = Commitment.objects.filter(statement=statement).order_by("reference")
+    inline = {"commitments-TOTAL_FORMS": str(total), "commitments-INITIAL_FORMS": str(total)}
+    for n, commitment in enumerate(ids):
+        inline[f"commitments-{n}-id"] = commitment.pk
+        inline[f"commitments-{n}-statement"] = statement.pk
+    response = staff_client.post(
+        url,
+        statement_data(statement, text=statement.text.replace(quote, "something else"), **inline),
+    )
+    assert response.status_code == 200  # the form again, not a 500
+    html = response.content.decode()
+    assert "these commitments quote words this text no longer has: NOR-2012-02" in html
+    statement.refresh_from_db()
+    assert quote in statement.text
+    # A correction that keeps every quote is saved.
+    fixed = statement.text.replace("Thank you", "Thank you very much", 1)
+    response = staff_client.post(url, statement_data(statement, text=fixed, **inline))
+    assert response.status_code == 302
+    statement.refresh_from_db()
+    assert statement.text == fixed
