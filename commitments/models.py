@@ -303,8 +303,10 @@ class CommitmentQuerySet(models.QuerySet):
         """No follow-up for settings.REVIEW_STALE_DAYS (nor since creation, if none)."""
         return self.filter(stale_q(today))
 
-    def summaries(self):
-        """(ProgressSummary of them all, {theme pk: ProgressSummary}) in one query.
+    def summaries(self, by="theme_id"):
+        """(ProgressSummary of them all, {group: ProgressSummary}) in one query; groups are
+        the values of the field `by` (theme pk by default; e.g. "statement_id",
+        "statement__delegation").
 
         The one method behind every figure: the whole tracker, a theme, a statement, a
         filtered selection, from any viewpoint. Weighted mean progress over assessed
@@ -312,20 +314,20 @@ class CommitmentQuerySet(models.QuerySet):
         """
         qs = self if "at_status" in self.query.annotations else self.as_of()
         if "at_given_progress" in qs.query.annotations:
-            rows = qs.values_list("theme_id", "weight", "at_status", "at_given_progress")
+            rows = qs.values_list(by, "weight", "at_status", "at_given_progress")
             effective = effective_progress
         else:
-            rows = qs.values_list("theme_id", "weight", "at_status", "at_progress")
+            rows = qs.values_list(by, "weight", "at_status", "at_progress")
 
             def effective(_status, progress):
                 return progress  # the stored copy is already the effective figure
 
-        overall, by_theme = _Tally(), {}
-        for theme, weight, status, progress in rows.order_by():
+        overall, groups = _Tally(), {}
+        for group, weight, status, progress in rows.order_by():
             value = effective(status, progress)
             overall.add(weight, status, value)
-            by_theme.setdefault(theme, _Tally()).add(weight, status, value)
-        return overall.summary(), {theme: tally.summary() for theme, tally in by_theme.items()}
+            groups.setdefault(group, _Tally()).add(weight, status, value)
+        return overall.summary(), {group: tally.summary() for group, tally in groups.items()}
 
     def progress_summary(self):
         return self.summaries()[0]
