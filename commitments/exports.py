@@ -42,6 +42,8 @@ COMMITMENT_FIELDS = [
     "next_review",
     "review_overdue",
     "last_recorded_at",
+    "criteria",
+    "reading",
 ]
 
 FOLLOW_UP_FIELDS = [
@@ -83,6 +85,9 @@ def commitment_records(request, commitments, point):
             "next_review": _iso(commitment.next_review) if point.is_now else None,
             "review_overdue": commitment.is_overdue(today) if point.is_now else None,
             "last_recorded_at": _iso_time(commitment.last_recorded_at),
+            # Stored as "" when absent; docs/open-data.md: empty is null (an empty CSV cell).
+            "criteria": commitment.criteria or None,
+            "reading": commitment.reading or None,
         }
 
 
