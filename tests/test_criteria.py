@@ -53,6 +53,12 @@ def test_a_criteria_line_that_is_not_status_colon_evidence_is_refused(text, mess
     assert any(message in m for m in error.value.message_dict["criteria"])
 
 
+def test_blank_lines_and_spaces_around_the_status_are_allowed():
+    commitment = CommitmentFactory(kind=Kind.ONE_OFF)
+    commitment.criteria = "\nNot started: Nothing.\n\n  Achieved :Held.\n"
+    commitment.full_clean()
+
+
 def test_a_continuous_commitment_cannot_have_criteria_for_achieved():
     commitment = CommitmentFactory(kind=Kind.CONTINUOUS)
     commitment.criteria = "On track: A record.\nAchieved: Done."
