@@ -118,3 +118,39 @@ def test_chart_text_is_html_not_svg_text_that_shrinks_with_the_plot(client, seed
             'vector-effect="non-scaling-stroke"' in element
             for element in re.findall(r"<(?:line|path) [^>]*stroke=[^>]*>", svg)
         )
+
+
+def contrast(one, other):
+    """WCAG 2 contrast ratio of two #rrggbb colours."""
+
+    def luminance(colour):
+        channels = [int(colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        r, g, b = (c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels)
+        return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+    light, dark = sorted([luminance(one), luminance(other)], reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+@pytest.mark.django_db
+def test_lines_and_the_axis_have_3_to_1_contrast_with_what_lies_behind_them(client, seeded):
+    user = get_user_model().objects.create(username="author")
+    record_follow_up(
+        Commitment.objects.get(reference="NOR-2012-10"),
+        status=Status.IN_PROGRESS,
+        by=user,
+        happened_on=D(2013, 5, 1),
+    )
+    html = client.get("/").content.decode()
+    chart = re.search(r'<figure class="chart">.*?</figure>', html, re.S).group(0)
+    lines = set(re.findall(r'fill="none" stroke="(#[0-9a-f]{6})"', chart))
+    areas = set(re.findall(r'<path d="[^"]*" fill="(#[0-9a-f]{6})"', chart))
+    axes = set(re.findall(r'y1="100" y2="100" stroke="(#[0-9a-f]{6})"', chart))
+    assert lines
+    assert areas
+    assert axes
+    for line in lines:
+        for behind in ["#ffffff", *areas]:
+            assert contrast(line, behind) >= 3, (line, behind)
+    for axis in axes:
+        assert contrast(axis, "#ffffff") >= 3
