@@ -234,9 +234,9 @@ def test_commitment_page_before_its_statement_says_it_was_not_made_yet(client, s
 def test_dashboard_draws_progress_chart_in_svg_with_a_table(client, seeded):
     record("NOR-2012-07", Status.IN_PROGRESS, D(2012, 9, 1))
     html = client.get("/").content.decode()
-    svg = re.search(r'<svg viewBox="0 0 640 260" role="img".*?</svg>', html, re.S).group(0)
-    assert svg.count("<path ") >= 2  # overall and the regional theme
-    assert "<title" in svg
+    chart = re.search(r'<figure class="chart">.*?</figure>', html, re.S).group(0)
+    assert chart.count('fill="none" stroke=') == 2  # the lines: overall and the regional theme
+    assert "<figcaption" in chart
     assert "The same figures as a table" in html
     assert "<td>50.0</td>" in html
 
