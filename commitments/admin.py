@@ -309,7 +309,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         ]
 
     def confirm_view(self, request, object_id):
-        """"Confirm, no change": the current verdict again, today, with what was checked."""
+        """ "Confirm, no change": the current verdict again, today, with what was checked."""
         if not self.has_add_followup_permission(request):
             raise PermissionDenied
         commitment = self.get_object(request, unquote(object_id))

@@ -101,7 +101,7 @@ class FollowUpForm(forms.ModelForm):
 
 
 class ConfirmForm(forms.Form):
-    """"Confirm, no change" on one commitment: the same verdict again, dated today, with what
+    """ "Confirm, no change" on one commitment: the same verdict again, dated today, with what
     was checked. Carries the version it was opened on, like FollowUpForm."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)

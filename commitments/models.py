@@ -505,9 +505,7 @@ class Commitment(models.Model):
             return False
         past = self.history.model.objects.filter(id=OuterRef("pk"), published=True)
         return (
-            Commitment.objects.filter(pk=self.pk)
-            .filter(Q(published=True) | Exists(past))
-            .exists()
+            Commitment.objects.filter(pk=self.pk).filter(Q(published=True) | Exists(past)).exists()
         )
 
     def reference_error(self):
