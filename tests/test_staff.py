@@ -616,7 +616,7 @@ def test_a_follow_up_back_filled_today_is_a_check_made_today(staff_client, staff
     row = re.search(r'<section class="staff-row" id="c-NOR-2012-06".*?</section>', html, re.S)[0]
     assert "not checked for" not in row
     today = timezone.localdate()
-    assert f'latest evidence <time datetime="2013-03-01">1 Mar 2013</time>' in row
+    assert 'latest evidence <time datetime="2013-03-01">1 Mar 2013</time>' in row
     assert f'last checked <time datetime="{today:%Y-%m-%d}' in row
 
 
