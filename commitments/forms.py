@@ -118,18 +118,10 @@ class ConfirmForm(forms.Form):
         self.commitment = commitment
         self.fields["version"].initial = commitment.version
 
-    def clean(self):
-        data = super().clean()
-        if not self.errors and not (data.get("public_note") or data.get("evidence_url")):
-            raise forms.ValidationError(
-                _("Say what you checked: give a short public note or an evidence link."),
-                code="nothing_checked",
-            )
-        return data
-
     def record(self, by):
         """Record the confirmation; raises StaleVersion if the commitment moved meanwhile, and
-        ValidationError if it has no verdict to confirm."""
+        ValidationError if it gives neither a note nor a link, or has no verdict to confirm
+        (records.confirm_unchanged checks both)."""
         return confirm_unchanged(
             self.commitment,
             by=by,
