@@ -41,10 +41,10 @@ class Case:
     role: str
     url: str
     budget: int
-    htmx: bool = False
+    htmx: str = ""  # the element an htmx request replaces: "results" (a page), "selection"
 
     def __str__(self):
-        return f"{self.role}{' (htmx)' if self.htmx else ''} {self.url}"
+        return f"{self.role}{f' (htmx {self.htmx})' if self.htmx else ''} {self.url}"
 
 
 # (who, URL, most queries): one line per case. Every page that reads a stored copy derived
@@ -56,17 +56,19 @@ BUDGETS = [
     # never one per row.
     Case(ANONYMOUS, "/", 12),
     Case(ANONYMOUS, "/?page=2", 12),
-    Case(ANONYMOUS, "/?theme=theme-a&status=in_progress", 14),
+    Case(ANONYMOUS, "/?theme=theme-a&status=not_confirmed", 14),
     Case(ANONYMOUS, "/?q=Commitment", 13),
     Case(ANONYMOUS, "/?article=6", 14),
     Case(ANONYMOUS, "/?as_of=2014-01-01", 12),
     Case(ANONYMOUS, "/?as_of=2013-06-30", 12),
     Case(ANONYMOUS, "/fr/", 12),
-    Case(ANONYMOUS, "/fr/?theme=theme-a&status=in_progress&article=6&q=Commitment", 15),
+    Case(ANONYMOUS, "/fr/?theme=theme-a&status=not_confirmed&article=6&q=Commitment", 15),
     Case(ANONYMOUS, "/es/?as_of=2014-01-01&statement=statement-a", 14),
-    Case(ANONYMOUS, "/", 3, htmx=True),
-    Case(ANONYMOUS, "/?theme=theme-a", 5, htmx=True),
-    Case(ANONYMOUS, "/?theme=theme-a&q=Commitment", 5, htmx=True),
+    # htmx: a page of the list; a filter (figures, chart and list of the selection).
+    Case(ANONYMOUS, "/?page=2", 3, htmx="results"),
+    Case(ANONYMOUS, "/", 8, htmx="selection"),
+    Case(ANONYMOUS, "/?theme=theme-a", 10, htmx="selection"),
+    Case(ANONYMOUS, "/?theme=theme-a&q=Commitment", 10, htmx="selection"),
     # Commitment and statement pages.
     Case(ANONYMOUS, "/commitments/REF-0001/", 5),
     Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 5),
@@ -159,7 +161,7 @@ def users():
 
 
 def fetch(client, case):
-    headers = {"HX-Request": "true"} if case.htmx else {}
+    headers = {"HX-Request": "true", "HX-Target": case.htmx} if case.htmx else {}
     response = client.get(case.url, headers=headers)
     assert response.status_code == 200, f"{case}: {response.status_code}"
     # A count taken on an empty list misses the queries that load rows (prefetches).
