@@ -27,7 +27,7 @@ from .forms import (
     ConfirmForm,
     ProposalForm,
     ProposalPublishForm,
-    current_verdict,
+    follow_up_initial,
 )
 from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Status, Theme
 from .proposals import propose
@@ -154,7 +154,7 @@ class NewFollowUpInline(admin.StackedInline):
         formset.form.base_fields["happened_on"].initial = timezone.localdate
         if obj is not None:
             # It starts on the current verdict: sent with a note only, it changes none.
-            for name, value in current_verdict(obj).items():
+            for name, value in follow_up_initial(obj).items():
                 formset.form.base_fields[name].initial = value
         return formset
 
@@ -309,7 +309,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         ]
 
     def confirm_view(self, request, object_id):
-        """ "Confirm, no change": the current verdict again, today, with what was checked."""
+        """Confirm, no change: the current verdict again, today, with what was checked."""
         if not self.has_add_followup_permission(request):
             raise PermissionDenied
         commitment = self.get_object(request, unquote(object_id))

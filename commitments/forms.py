@@ -31,7 +31,7 @@ FOLLOW_UP_FIELDS = [
 ]
 
 
-def current_verdict(commitment):
+def follow_up_initial(commitment):
     """What a follow-up form starts on: the commitment's status now, and its progress figure
     where it is not the status's standard one. Sent untouched, the form changes no verdict
     (it used to start on "not yet assessed" and downgraded whatever it was sent on)."""
@@ -80,7 +80,7 @@ class FollowUpForm(forms.ModelForm):
         ]
         self.fields["happened_on"].required = True
         self.fields["happened_on"].initial = timezone.localdate
-        for name, value in current_verdict(commitment).items():
+        for name, value in follow_up_initial(commitment).items():
             self.fields[name].initial = value
 
     def validate_constraints(self):
@@ -102,7 +102,7 @@ class FollowUpForm(forms.ModelForm):
 
 
 class ConfirmForm(forms.Form):
-    """ "Confirm, no change" on one commitment: the same verdict again, dated today, with what
+    """Confirm, no change, on one commitment: the same verdict again, dated today, with what
     was checked. Carries the version it was opened on, like FollowUpForm."""
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
@@ -205,7 +205,7 @@ class BulkFollowUpForm(forms.Form):
 
     def __init__(self, *args, commitments=(), **kwargs):
         super().__init__(*args, **kwargs)
-        verdicts = {tuple(current_verdict(c).items()) for c in commitments}
+        verdicts = {tuple(follow_up_initial(c).items()) for c in commitments}
         if len(verdicts) == 1:
             for name, value in verdicts.pop():
                 self.fields[name].initial = value

@@ -87,7 +87,7 @@ def record_follow_up(
 
 
 def confirm_unchanged(commitment, *, by, public_note="", evidence_url="", based_on_version=None):
-    """ "Confirm, no change": a new follow-up today with the status and progress figure of the
+    """Confirm, no change: a new follow-up today with the status and progress figure of the
     latest one, and a note or link saying what was checked. It renews the verdict honestly:
     the evidence is dated today because someone looked today.
 

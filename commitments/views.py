@@ -403,7 +403,7 @@ def staff_record_follow_up(request: HtmxHttpRequest, reference: str) -> HttpResp
 @staff_required
 @permission_required("commitments.add_followup")
 def staff_confirm(request: HtmxHttpRequest, reference: str) -> HttpResponse:
-    """ "Confirm, no change": the same verdict again, today, with what was checked."""
+    """Confirm, no change: the same verdict again, today, with what was checked."""
     commitment = get_object_or_404(
         Commitment.objects.select_related("statement", "theme", "owner"), reference=reference
     )
