@@ -142,7 +142,7 @@ def _query_string(request, form, exclude=()):
 @require_safe
 @public_page
 @gzip_page  # public pages hold no secret, so compression gives BREACH nothing
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     ensure_current()
     form, point, commitments, matching = public_selection(request.GET)
