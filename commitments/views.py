@@ -109,7 +109,8 @@ def _viewpoint_context(point, base, keep=""):
     forever, whatever is back-filled later) and the same page today. `base`: the page's
     path; `keep`: its other query parameters (the list's filters)."""
     today = timezone.localdate()
-    fixed = Viewpoint(point.as_at or today, point.known_on or today)
+    # "As recorded" to the second: a back-fill recorded later today stays out of it too.
+    fixed = Viewpoint(point.as_at or today, point.known_on or timezone.now().replace(microsecond=0))
 
     def url(query):
         query = "&".join(part for part in (keep, query) if part)
