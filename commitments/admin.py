@@ -1,12 +1,14 @@
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
 from django.contrib.auth.admin import GroupAdmin, UserAdmin
 from django.contrib.auth.models import Group, Permission, User
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.forms import formset_factory
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -19,8 +21,15 @@ from import_export.formats.base_formats import CSV
 from import_export.forms import ImportForm
 from simple_history.admin import SimpleHistoryAdmin
 
-from .forms import FOLLOW_UP_FIELDS, BulkFollowUpForm, ProposalForm, ProposalPublishForm
-from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Theme
+from .forms import (
+    FOLLOW_UP_FIELDS,
+    BulkFollowUpForm,
+    ConfirmForm,
+    ProposalForm,
+    ProposalPublishForm,
+    follow_up_initial,
+)
+from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Status, Theme
 from .proposals import propose
 from .records import changed, claim_version, record_follow_up
 from .resources import CommitmentResource, StatementResource, file_too_large_message
@@ -143,6 +152,10 @@ class NewFollowUpInline(admin.StackedInline):
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
         formset.form.base_fields["happened_on"].initial = timezone.localdate
+        if obj is not None:
+            # It starts on the current verdict: sent with a note only, it changes none.
+            for name, value in follow_up_initial(obj).items():
+                formset.form.base_fields[name].initial = value
         return formset
 
 
@@ -270,6 +283,80 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
     def get_inlines(self, request, obj):
         return [NewFollowUpInline, PastFollowUpInline] if obj else []
 
+    def get_readonly_fields(self, request, obj=None):
+        fields = super().get_readonly_fields(request, obj)
+        if obj is not None and obj.was_published():
+            # Its reference is the address people cite: it never changes once published.
+            return ["reference", *fields]
+        return fields
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if (
+            obj is not None
+            and obj.status != Status.NOT_ASSESSED
+            and self.has_add_followup_permission(request)
+        ):
+            context["confirm_url"] = reverse("admin:commitments_commitment_confirm", args=[obj.pk])
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def get_urls(self):
+        return [
+            path(
+                "<path:object_id>/confirm/",
+                self.admin_site.admin_view(self.confirm_view),
+                name="commitments_commitment_confirm",
+            ),
+            *super().get_urls(),
+        ]
+
+    def confirm_view(self, request, object_id):
+        """Confirm, no change: the current verdict again, today, with what was checked."""
+        if not self.has_add_followup_permission(request):
+            raise PermissionDenied
+        commitment = self.get_object(request, unquote(object_id))
+        if commitment is None:
+            raise Http404
+        change_url = reverse("admin:commitments_commitment_change", args=[commitment.pk])
+        conflict, status = None, 200
+        if request.method == "POST":
+            form = ConfirmForm(request.POST, commitment=commitment)
+            status = 422
+            if form.is_valid():
+                try:
+                    follow_up = form.record(by=request.user)
+                except StaleVersion:
+                    based_on = form.cleaned_data["version"]
+                    commitment.refresh_from_db()
+                    commitment.forget_state()
+                    conflict = conflict_message(commitment, based_on)
+                    form, status = form.rebased(), 409
+                except ValidationError as error:
+                    form.add_error(None, error)
+                else:
+                    self.message_user(
+                        request,
+                        _("Confirmed “%(status)s” on %(ref)s, as checked today.")
+                        % {"status": follow_up.get_status_display(), "ref": commitment.reference},
+                        messages.SUCCESS,
+                    )
+                    return redirect(change_url)
+        else:
+            form = ConfirmForm(commitment=commitment)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Confirm, no change: %(ref)s") % {"ref": commitment.reference},
+            "opts": self.model._meta,
+            "original": commitment,
+            "commitment": commitment,
+            "latest": commitment.follow_ups.timeline().select_related("author").first(),
+            "form": form,
+            "conflict": conflict,
+            "change_url": change_url,
+        }
+        return TemplateResponse(
+            request, "admin/commitments/commitment/confirm.html", context, status=status
+        )
+
     def get_queryset(self, request):
         return super().get_queryset(request).as_of()  # today's state, in the same query
 
@@ -322,9 +409,11 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         """An intermediate form; then one follow-up each, all or nothing."""
         commitments = list(queryset.select_related("theme").order_by("reference"))
         if "apply" not in request.POST:
-            form = BulkFollowUpForm(initial={"happened_on": timezone.localdate()})
+            form = BulkFollowUpForm(
+                initial={"happened_on": timezone.localdate()}, commitments=commitments
+            )
             return self._bulk_page(request, form, commitments)
-        form = BulkFollowUpForm(request.POST)
+        form = BulkFollowUpForm(request.POST, commitments=commitments)
         if not form.is_valid():
             return self._bulk_page(request, form, commitments)
         data = {name: form.cleaned_data[name] for name in FOLLOW_UP_FIELDS}

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .models import (
     NOTE_MAX_LENGTH,
+    STATUS_INFO,
     Article,
     Commitment,
     FollowUp,
@@ -17,8 +18,9 @@ from .models import (
     Theme,
     Verdict,
     Viewpoint,
+    progress_error,
 )
-from .records import record_follow_up
+from .records import confirm_unchanged, record_follow_up
 
 FOLLOW_UP_FIELDS = [
     "status",
@@ -29,6 +31,17 @@ FOLLOW_UP_FIELDS = [
     "evidence_url",
     "evidence_label",
 ]
+
+
+def follow_up_initial(commitment):
+    """What a follow-up form starts on: the commitment's status now, and its progress figure
+    where it is not the status's standard one. Sent untouched, the form changes no verdict
+    (it used to start on "not yet assessed" and downgraded whatever it was sent on)."""
+    status = commitment.status
+    progress = commitment.progress
+    if progress == STATUS_INFO[status].default_progress:
+        progress = None
+    return {"status": status.value, "progress": progress}
 
 
 class FollowUpForm(forms.ModelForm):
@@ -69,6 +82,8 @@ class FollowUpForm(forms.ModelForm):
         ]
         self.fields["happened_on"].required = True
         self.fields["happened_on"].initial = timezone.localdate
+        for name, value in follow_up_initial(commitment).items():
+            self.fields[name].initial = value
 
     def validate_constraints(self):
         """The database's check constraints repeat what the fields' validators and the
@@ -88,10 +103,46 @@ class FollowUpForm(forms.ModelForm):
         return FollowUpForm(data, commitment=self.commitment)
 
 
+class ConfirmForm(forms.Form):
+    """Confirm, no change, on one commitment: the same verdict again, dated today, with what
+    was checked. Carries the version it was opened on, like FollowUpForm."""
+
+    version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    public_note = forms.CharField(
+        label=_("What you checked (public)"),
+        required=False,
+        max_length=NOTE_MAX_LENGTH,
+    )
+    evidence_url = forms.URLField(label=_("Evidence link"), required=False, max_length=500)
+
+    def __init__(self, *args, commitment, **kwargs):
+        kwargs.setdefault("prefix", f"k{commitment.pk}")
+        super().__init__(*args, **kwargs)
+        self.commitment = commitment
+        self.fields["version"].initial = commitment.version
+
+    def record(self, by):
+        """Record the confirmation; raises StaleVersion if the commitment moved meanwhile, and
+        ValidationError if it gives neither a note nor a link, or has no verdict to confirm
+        (records.confirm_unchanged checks both)."""
+        return confirm_unchanged(
+            self.commitment,
+            by=by,
+            public_note=self.cleaned_data["public_note"],
+            evidence_url=self.cleaned_data["evidence_url"],
+            based_on_version=self.cleaned_data["version"],
+        )
+
+    def rebased(self):
+        data = self.data.copy()
+        data[self.add_prefix("version")] = self.commitment.version
+        return ConfirmForm(data, commitment=self.commitment)
+
+
 QUEUES = {
     "mine": _("Mine"),
     "review": _("Past review date"),
-    "stale": _("No recent follow-up"),
+    "stale": _("Not checked recently"),
     "all": _("All"),
 }
 
@@ -128,9 +179,11 @@ class StaffFilterForm(forms.Form):
 
 
 class BulkFollowUpForm(forms.Form):
-    """The same follow-up for several commitments at once (the admin's list action)."""
+    """The same follow-up for several commitments at once (the admin's list action). It
+    starts on the verdict they share, if they all share one; otherwise on no status at all,
+    so that nobody changes several verdicts without choosing one."""
 
-    status = forms.ChoiceField(choices=Status.choices)
+    status = forms.ChoiceField(choices=[("", _("Choose a status")), *Status.choices])
     progress = forms.IntegerField(
         min_value=0, max_value=100, required=False, label=_("Progress % (optional)")
     )
@@ -151,6 +204,20 @@ class BulkFollowUpForm(forms.Form):
     )
     evidence_url = forms.URLField(required=False, max_length=500, label=_("Evidence link"))
     evidence_label = forms.CharField(required=False, max_length=200, label=_("Evidence label"))
+
+    def __init__(self, *args, commitments=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        verdicts = {tuple(follow_up_initial(c).items()) for c in commitments}
+        if len(verdicts) == 1:
+            for name, value in verdicts.pop():
+                self.fields[name].initial = value
+
+    def clean(self):
+        data = super().clean()
+        status, progress = data.get("status"), data.get("progress")
+        if status and (problem := progress_error(status, progress)):
+            self.add_error("progress", problem)
+        return data
 
 
 class ProposalForm(forms.Form):

@@ -38,29 +38,70 @@ class Status(models.TextChoices):
 class StatusInfo:
     meaning: str
     default_progress: int | None  # None: never counted in averages
+    # The progress figures a follow-up with this status may give, lowest and highest (None:
+    # none at all). A figure outside it contradicts the status ("achieved" at 10 %).
+    progress_range: tuple[int, int] | None = None
+
+    def allows(self, progress):
+        if progress is None:
+            return True
+        if self.progress_range is None:
+            return False
+        low, high = self.progress_range
+        return low <= progress <= high
+
+    @property
+    def range_display(self):
+        """The allowed figures in words: "0 %", "1–99 %", or "none"."""
+        if self.progress_range is None:
+            return _("none")
+        low, high = self.progress_range
+        if low == high:
+            return f"{low}\u00a0%"
+        return f"{low}\u2013{high}\u00a0%"
 
 
 # The one published scale. Progress is what a status counts for in the dashboard's
-# weighted mean unless a follow-up gives its own figure.
+# weighted mean unless a follow-up gives its own figure, which must lie in the status's range
+# (checked on every new follow-up by FollowUp.clean; older entries stay as recorded).
 STATUS_INFO = {
     Status.NOT_ASSESSED: StatusInfo(
         _("Nobody has assessed this commitment yet. It is left out of every average."), None
     ),
-    Status.NOT_STARTED: StatusInfo(_("Assessed: no action has been taken yet."), 0),
+    Status.NOT_STARTED: StatusInfo(_("Assessed: no action has been taken yet."), 0, (0, 0)),
     Status.OFF_TRACK: StatusInfo(
         _("Action has stalled or fallen behind what was promised."),
         25,
+        (0, 99),
     ),
-    Status.IN_PROGRESS: StatusInfo(_("Action has started and is under way."), 50),
+    Status.IN_PROGRESS: StatusInfo(_("Action has started and is under way."), 50, (1, 99)),
     Status.ON_TRACK: StatusInfo(
         _(
             "A continuing commitment that is being carried out as promised; "
             "the log of follow-ups is its evidence."
         ),
         100,
+        (50, 100),
     ),
-    Status.ACHIEVED: StatusInfo(_("A one-off commitment that has been fully delivered."), 100),
+    Status.ACHIEVED: StatusInfo(
+        _("A one-off commitment that has been fully delivered."), 100, (100, 100)
+    ),
 }
+
+
+def progress_error(status, progress):
+    """Why a progress figure contradicts its status, or None: the one home of the rule."""
+    if status not in Status.values:
+        return None
+    info = STATUS_INFO[Status(status)]
+    if info.allows(progress):
+        return None
+    if info.progress_range is None:
+        return _("A commitment that is not assessed has no progress figure.")
+    return _("“%(status)s” allows a progress figure of %(range)s only.") % {
+        "status": Status(status).label,
+        "range": info.range_display,
+    }
 
 
 class Kind(models.TextChoices):
@@ -169,11 +210,22 @@ class Statement(models.Model):
         return result
 
 
+def _stale_cutoff(today=None):
+    """The first moment of the day REVIEW_STALE_DAYS before today, in the tracker's time zone."""
+    day = (today or timezone.localdate()) - datetime.timedelta(settings.REVIEW_STALE_DAYS)
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time.min))
+
+
 def stale_q(today=None):
-    cutoff = (today or timezone.localdate()) - datetime.timedelta(settings.REVIEW_STALE_DAYS)
-    return Q(state__last_follow_up_on__lt=cutoff) | Q(
-        state__last_follow_up_on__isnull=True, created_at__date__lt=cutoff
+    """Not checked for settings.REVIEW_STALE_DAYS: no follow-up recorded since (nor since it was
+    created, if none). When staff last checked, not when the evidence happened: a follow-up
+    back-filled today about 2013 is a check made today. "Achieved" never needs re-checking.
+    The same rule as Commitment.is_stale."""
+    cutoff = _stale_cutoff(today)
+    unchecked = Q(state__last_recorded_at__lt=cutoff) | Q(
+        state__last_recorded_at__isnull=True, created_at__lt=cutoff
     )
+    return unchecked & ~Q(state__status=Status.ACHIEVED)
 
 
 def overdue_q(today=None):
@@ -429,7 +481,7 @@ class CommitmentQuerySet(models.QuerySet):
         return self.filter(overdue_q(today))
 
     def stale(self, today=None):
-        """No follow-up for settings.REVIEW_STALE_DAYS (nor since creation, if none)."""
+        """Not checked for settings.REVIEW_STALE_DAYS (see stale_q)."""
         return self.filter(stale_q(today))
 
     def summaries(self, by="theme_id"):
@@ -622,15 +674,45 @@ class Commitment(models.Model):
     def get_absolute_url(self):
         return reverse("commitment_detail", args=[self.reference])
 
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        instance = super().from_db(db, field_names, values, **kwargs)
+        # The reference it was stored under, to tell a rename (see reference_error).
+        instance._stored_reference = instance.__dict__.get("reference")
+        return instance
+
+    def was_published(self):
+        """Whether it is public now or was in any saved version: then people may cite it."""
+        if self.pk is None:
+            return False
+        past = self.history.model.objects.filter(id=OuterRef("pk"), published=True)
+        return (
+            Commitment.objects.filter(pk=self.pk).filter(Q(published=True) | Exists(past)).exists()
+        )
+
+    def reference_error(self):
+        """Why its reference may not change, or None. A published commitment's reference is
+        its public address, cited by others: it never changes (a draft's may)."""
+        stored = getattr(self, "_stored_reference", None)
+        if stored is None or stored == self.reference or not self.was_published():
+            return None
+        return _(
+            "“%(reference)s” has been published: its reference is the address people cite, "
+            "so it cannot change. Keep “%(reference)s”."
+        ) % {"reference": stored}
+
     def clean(self):
         # A browser sends a textarea's lines as CRLF: one form, so a save changes nothing.
         self.criteria, self.reading = one_newline(self.criteria), one_newline(self.reading)
+        errors = {}
         if problem := kind_error(self.criteria, self.kind):
-            raise ValidationError({"criteria": problem})
+            errors["criteria"] = problem
         if self.statement_id and self.quote and self.quote not in self.statement.text:
-            raise ValidationError(
-                {"quote": _("This quote does not occur word for word in the statement's text.")}
-            )
+            errors["quote"] = _("This quote does not occur word for word in the statement's text.")
+        if problem := self.reference_error():
+            errors["reference"] = problem
+        if errors:
+            raise ValidationError(errors)
 
     # Its state, from the viewpoint of the queryset's as_of() when it used one, else today's
     # (the stored CommitmentState). Read-only: follow-ups are the only way to change it.
@@ -726,12 +808,11 @@ class Commitment(models.Model):
         return self.next_review is not None and self.next_review < (today or timezone.localdate())
 
     def is_stale(self, today=None):
-        """No follow-up for settings.REVIEW_STALE_DAYS (the same rule as stale_q)."""
-        cutoff = (today or timezone.localdate()) - datetime.timedelta(settings.REVIEW_STALE_DAYS)
-        last = self.last_follow_up_on
-        if last is None:
-            return self.created_at is not None and timezone.localdate(self.created_at) < cutoff
-        return last < cutoff
+        """Not checked for settings.REVIEW_STALE_DAYS (the same rule as stale_q)."""
+        if self.status == Status.ACHIEVED:
+            return False
+        last = self.last_recorded_at or self.created_at
+        return last is not None and last < _stale_cutoff(today)
 
     def changes_since(self, version):
         """What happened after a form showing `version` was opened: follow-ups and edits."""
@@ -923,8 +1004,8 @@ class FollowUp(models.Model):
                 "status": Status(self.status).label,
                 "kind": kind.label.lower(),
             }
-        if self.status == Status.NOT_ASSESSED and self.progress is not None:
-            errors["progress"] = _("A commitment that is not assessed has no progress figure.")
+        if self.status and (problem := progress_error(self.status, self.progress)):
+            errors["progress"] = problem
         if self.happened_on and self.happened_on > timezone.localdate() + datetime.timedelta(1):
             errors["happened_on"] = _("This date is in the future.")
         elif self.happened_on and self.commitment_id:

@@ -6,13 +6,15 @@ the CSV import all use it), brings the derived copies up to date (`derived.sync`
 outdates the cached public pages once, when the transaction commits (`changes`).
 """
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from .changes import public_data_changed
 from .derived import sync
-from .models import Commitment, FollowUp, StaleVersion
+from .models import Commitment, FollowUp, StaleVersion, Status
 
 
 def changed():
@@ -84,11 +86,46 @@ def record_follow_up(
     return follow_up
 
 
+def confirm_unchanged(commitment, *, by, public_note="", evidence_url="", based_on_version=None):
+    """Confirm, no change: a new follow-up today with the status and progress figure of the
+    latest one, and a note or link saying what was checked. It renews the verdict honestly:
+    the evidence is dated today because someone looked today.
+
+    Raises ValidationError when there is nothing to confirm (not yet assessed) or neither a
+    note nor a link is given; StaleVersion as record_follow_up does.
+    """
+    if not (public_note.strip() or evidence_url.strip()):
+        raise ValidationError(
+            _("Say what you checked: give a short public note or an evidence link.")
+        )
+    with transaction.atomic():
+        latest = commitment.follow_ups.timeline().only("status", "progress").first()
+        if latest is None or latest.status == Status.NOT_ASSESSED:
+            raise ValidationError(
+                _("%(ref)s is not yet assessed: there is no verdict to confirm.")
+                % {"ref": commitment.reference}
+            )
+        return record_follow_up(
+            commitment,
+            status=latest.status,
+            progress=latest.progress,
+            by=by,
+            happened_on=timezone.localdate(),
+            public_note=public_note,
+            evidence_url=evidence_url,
+            based_on_version=based_on_version,
+        )
+
+
 def save_edit(commitment, *, based_on_version, by=None):
-    """Save an edit made from a form showing based_on_version, or raise StaleVersion."""
+    """Save an edit made from a form showing based_on_version, or raise StaleVersion.
+    A published commitment's reference never changes: ValidationError, nothing written."""
+    if problem := commitment.reference_error():
+        raise ValidationError({"reference": problem})
     with transaction.atomic():
         claim_version(commitment, based_on_version)
         if by is not None:
             commitment._history_user = by
         commitment.save()
+        commitment._stored_reference = commitment.reference
         changed()

@@ -42,4 +42,9 @@ urlpatterns = [
         views.staff_record_follow_up,
         name="staff_record_follow_up",
     ),
+    path(
+        "staff/commitments/<slug:reference>/confirm/",
+        views.staff_confirm,
+        name="staff_confirm",
+    ),
 ]

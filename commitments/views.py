@@ -4,7 +4,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Prefetch, Q
 from django.http import HttpRequest, HttpResponse
@@ -25,7 +25,14 @@ from ccmtracker.pagecache import public_page
 from .changes import shared
 from .charts import history_table_rows, progress_chart
 from .derived import ensure_current, progress_history
-from .forms import QUEUES, FollowUpForm, PublicFilterForm, StaffFilterForm, public_selection
+from .forms import (
+    QUEUES,
+    ConfirmForm,
+    FollowUpForm,
+    PublicFilterForm,
+    StaffFilterForm,
+    public_selection,
+)
 from .meetings import meetings_between
 from .models import (
     NOW,
@@ -263,8 +270,16 @@ def _staff_query(request, without=()):
     return kept.urlencode()
 
 
+def _row_forms(commitment, bound=None):
+    """A row's two forms, follow-up and confirm: fresh ones, or the refused `bound` one kept."""
+    form = bound if isinstance(bound, FollowUpForm) else FollowUpForm(commitment=commitment)
+    confirm = bound if isinstance(bound, ConfirmForm) else ConfirmForm(commitment=commitment)
+    return form, confirm
+
+
 def _staff_context(request, bound_form=None, conflict=None):
-    """Everything the staff page shows: the queues with counts, the filters, the rows."""
+    """Everything the staff page shows: the queues with counts, the filters, the rows.
+    `bound_form`: a refused FollowUpForm or ConfirmForm, kept in its row."""
     filter_form = StaffFilterForm(request.GET, auto_id="filter-%s")
     filters = filter_form.filters()
     today = timezone.localdate()
@@ -300,15 +315,15 @@ def _staff_context(request, bound_form=None, conflict=None):
     rows = []
     for commitment in page.object_list:
         if bound_form is not None and bound_form.commitment.pk == commitment.pk:
-            rows.append((commitment, bound_form))
+            rows.append((commitment, *_row_forms(commitment, bound_form)))
         else:
-            rows.append((commitment, FollowUpForm(commitment=commitment)))
-    if bound_form is not None and all(c.pk != bound_form.commitment.pk for c, _form in rows):
+            rows.append((commitment, *_row_forms(commitment)))
+    if bound_form is not None and all(row[0].pk != bound_form.commitment.pk for row in rows):
         # The row with the refused entry left this page meanwhile: show it first, never lose it.
         commitment = bound_form.commitment
         commitment.forget_state()
         commitment.latest = list(commitment.follow_ups.timeline().select_related("author")[:1])
-        rows.insert(0, (commitment, bound_form))
+        rows.insert(0, (commitment, *_row_forms(commitment, bound_form)))
     return {
         "rows": rows,
         "page": page,
@@ -334,11 +349,13 @@ def staff_home(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/staff.html", context)
 
 
-def _row_context(request, commitment, form, **extra):
+def _row_context(request, commitment, bound=None, **extra):
     commitment.latest = list(commitment.follow_ups.timeline().select_related("author")[:1])
+    form, confirm = _row_forms(commitment, bound)
     return {
         "commitment": commitment,
         "form": form,
+        "confirm": confirm,
         "staff_query": _staff_query(request),
         "stale_days": settings.REVIEW_STALE_DAYS,
         **extra,
@@ -366,13 +383,55 @@ def staff_record_follow_up(request: HtmxHttpRequest, reference: str) -> HttpResp
             return render(
                 request,
                 "commitments/staff.html#row",
-                _row_context(request, commitment, FollowUpForm(commitment=commitment), done=done),
+                _row_context(request, commitment, done=done),
             )
         messages.success(request, done)
         query = _staff_query(request)
         return redirect(
             f"{reverse('staff_home')}{'?' + query if query else ''}#c-{commitment.reference}"
         )
+    if request.htmx:
+        return render(
+            request,
+            "commitments/staff.html#row",
+            _row_context(request, commitment, form),
+            status=422,
+        )
+    return render(request, "commitments/staff.html", _staff_context(request, form), status=422)
+
+
+@require_POST
+@staff_required
+@permission_required("commitments.add_followup")
+def staff_confirm(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """Confirm, no change: the same verdict again, today, with what was checked."""
+    commitment = get_object_or_404(
+        Commitment.objects.select_related("statement", "theme", "owner"), reference=reference
+    )
+    form = ConfirmForm(request.POST, commitment=commitment)
+    if form.is_valid():
+        try:
+            follow_up = form.record(by=request.user)
+        except StaleVersion:
+            return _refuse_stale(request, commitment, form)
+        except ValidationError as error:  # nothing to confirm: not yet assessed
+            form.add_error(None, error)
+        else:
+            done = _("Confirmed “%(status)s” on %(ref)s, as checked today.") % {
+                "status": follow_up.get_status_display(),
+                "ref": commitment.reference,
+            }
+            if request.htmx:
+                return render(
+                    request,
+                    "commitments/staff.html#row",
+                    _row_context(request, commitment, done=done),
+                )
+            messages.success(request, done)
+            query = _staff_query(request)
+            return redirect(
+                f"{reverse('staff_home')}{'?' + query if query else ''}#c-{commitment.reference}"
+            )
     if request.htmx:
         return render(
             request,

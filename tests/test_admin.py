@@ -1,14 +1,19 @@
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.utils import timezone
 
 from commitments.models import Commitment, FollowUp, Statement, Status, Theme
 from commitments.records import record_follow_up, save_edit
 
 from .conftest import CANARY
 from .factories import UserFactory
+from .html_forms import untouched
 
 pytestmark = pytest.mark.django_db
+
+D2013 = datetime.date(2013, 3, 1)
 
 
 def test_admin_commitment_list_has_filters_and_columns(staff_client, seeded):
@@ -414,3 +419,211 @@ def test_a_statement_edit_that_would_orphan_a_quote_is_refused_naming_the_commit
     assert response.status_code == 302
     statement.refresh_from_db()
     assert statement.text == fixed
+
+
+# The admin's follow-up forms start on the current verdict
+
+
+def test_an_untouched_admin_follow_up_form_keeps_the_verdict(staff_client, staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    record_follow_up(
+        commitment, status=Status.IN_PROGRESS, progress=70, by=staff_user, happened_on=D2013
+    )
+    page = staff_client.get(change_url(commitment)).content.decode()
+    data = untouched(page, form_id="commitment_form")
+    data["follow_ups-0-public_note"] = "A note, nothing else"
+    response = staff_client.post(change_url(commitment), data)
+    assert response.status_code == 302, response.content.decode()[:3000]
+    added = commitment.follow_ups.timeline().first()
+    assert added.public_note == "A note, nothing else"
+    commitment = Commitment.objects.get(pk=commitment.pk)
+    assert (commitment.status, commitment.progress) == (Status.IN_PROGRESS, 70)
+
+
+def test_the_admin_refuses_progress_that_contradicts_the_status(staff_client, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    data = edit_data(commitment)
+    data.update(inline_management("follow_ups", 1, 0))
+    data.update(
+        {
+            "follow_ups-0-status": Status.ACHIEVED,
+            "follow_ups-0-progress": "10",
+            "follow_ups-0-happened_on": "2013-01-01",
+        }
+    )
+    response = staff_client.post(change_url(commitment), data)
+    assert response.status_code == 200
+    assert "allows a progress figure of 100\xa0% only" in response.content.decode()
+    assert FollowUp.objects.count() == 0
+
+
+def bulk_form(client, commitments):
+    """The intermediate page's form, sent as it was shown (with the action's fields)."""
+    page = bulk_post(client, commitments).content.decode()
+    return page, untouched(page, form_id="bulk-follow-up-form")
+
+
+def test_bulk_form_starts_on_the_status_the_selection_shares(staff_client, staff_user, seeded):
+    chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-02"]))
+    for commitment in chosen:
+        record_follow_up(commitment, status=Status.ON_TRACK, by=staff_user, happened_on=D2013)
+    chosen = [Commitment.objects.get(pk=c.pk) for c in chosen]
+    _page, data = bulk_form(staff_client, chosen)
+    assert data["status"] == Status.ON_TRACK
+    data["public_note"] = "Raised again at the General Assembly"
+    response = staff_client.post("/admin/commitments/commitment/", data)
+    assert response.status_code == 302
+    for commitment in chosen:
+        assert Commitment.objects.get(pk=commitment.pk).status == Status.ON_TRACK
+        assert commitment.follow_ups.count() == 2
+
+
+def test_bulk_form_on_mixed_statuses_makes_you_choose_one(staff_client, staff_user, seeded):
+    chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-02"]))
+    record_follow_up(chosen[0], status=Status.ON_TRACK, by=staff_user, happened_on=D2013)
+    chosen = [Commitment.objects.get(pk=c.pk) for c in chosen]
+    page, data = bulk_form(staff_client, chosen)
+    assert '<option value="" selected>Choose a status</option>' in page
+    assert data["status"] == ""
+    data["public_note"] = "Sent without choosing"
+    response = staff_client.post("/admin/commitments/commitment/", data)
+    assert response.status_code == 422
+    assert "Nothing was recorded" in response.content.decode()
+    assert FollowUp.objects.filter(public_note="Sent without choosing").count() == 0
+    assert Commitment.objects.get(pk=chosen[0].pk).status == Status.ON_TRACK
+
+
+def test_bulk_follow_up_refuses_progress_that_contradicts_the_status(staff_client, seeded):
+    chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-07", "NOR-2012-10"]))
+    response = bulk_post(
+        staff_client, chosen, status=Status.NOT_STARTED, progress="90", happened_on="2013-05-02"
+    )
+    assert response.status_code == 422
+    assert "“Not started” allows a progress figure of 0\xa0% only." in response.content.decode()
+    assert FollowUp.objects.count() == 0
+
+
+# Confirm, no change
+
+
+def admin_confirm_url(commitment):
+    return f"/admin/commitments/commitment/{commitment.pk}/confirm/"
+
+
+@pytest.fixture
+def assessed(staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-01")
+    record_follow_up(commitment, status=Status.ON_TRACK, by=staff_user, happened_on=D2013)
+    return Commitment.objects.get(pk=commitment.pk)
+
+
+def test_admin_confirm_renews_the_verdict_from_the_change_page(staff_client, staff_user, assessed):
+    page = staff_client.get(change_url(assessed)).content.decode()
+    assert f'href="{admin_confirm_url(assessed)}"' in page
+    form = staff_client.get(admin_confirm_url(assessed))
+    assert form.status_code == 200
+    data = untouched(form.content.decode(), form_id="confirm-form")
+    data[f"k{assessed.pk}-evidence_url"] = "https://example.org/unga-statement"
+    response = staff_client.post(admin_confirm_url(assessed), data)
+    assert response.status_code == 302
+    assert response.url == change_url(assessed)
+    confirmation = assessed.follow_ups.timeline().first()
+    assert confirmation.status == Status.ON_TRACK
+    assert confirmation.happened_on == timezone.localdate()
+    assert confirmation.author == staff_user
+    commitment = Commitment.objects.get(pk=assessed.pk)
+    assert commitment.last_follow_up_on == timezone.localdate()
+    assert commitment.status == Status.ON_TRACK
+    assert "Confirmed “On track” on NOR-2012-01" in staff_client.get(response.url).content.decode()
+
+
+def test_admin_confirm_needs_a_note_or_a_link(staff_client, assessed):
+    data = {f"k{assessed.pk}-version": assessed.version}
+    response = staff_client.post(admin_confirm_url(assessed), data)
+    assert response.status_code == 422
+    assert "give a short public note or an evidence link" in response.content.decode()
+    assert assessed.follow_ups.count() == 1
+
+
+def test_a_stale_admin_confirm_shows_the_conflict(staff_client, staff_user, assessed):
+    stale = {f"k{assessed.pk}-version": assessed.version, f"k{assessed.pk}-public_note": "Mine"}
+    record_follow_up(assessed, status=Status.OFF_TRACK, by=staff_user, public_note="Meanwhile")
+    response = staff_client.post(admin_confirm_url(assessed), stale)
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Not saved: NOR-2012-01 was changed by someone else" in html
+    assert "Meanwhile" in html
+    assert "Mine" in html
+    assert assessed.follow_ups.count() == 2
+
+
+def test_a_commitment_not_yet_assessed_offers_no_confirm_in_the_admin(staff_client, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    assert "/confirm/" not in staff_client.get(change_url(commitment)).content.decode()
+    assert "no verdict to confirm" in (
+        staff_client.get(admin_confirm_url(commitment)).content.decode()
+    )
+
+
+# A published commitment's reference never changes
+
+
+def test_a_published_reference_is_read_only_and_a_renaming_post_changes_nothing(
+    client, staff_client, seeded
+):
+    commitment = Commitment.objects.get(reference="NOR-2012-04")
+    page = staff_client.get(change_url(commitment)).content.decode()
+    assert 'name="reference"' not in page
+    response = staff_client.post(
+        change_url(commitment), edit_data(commitment, reference="NOR-2012-04-renamed")
+    )
+    assert response.status_code == 302
+    commitment.refresh_from_db()
+    assert commitment.reference == "NOR-2012-04"
+    assert client.get("/commitments/NOR-2012-04/").status_code == 200
+
+
+def test_a_once_published_commitment_keeps_its_reference_when_unpublished(staff_client, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-04")
+    staff_client.post(change_url(commitment), edit_data(commitment, published=""))
+    commitment.refresh_from_db()
+    assert not commitment.published
+    assert 'name="reference"' not in staff_client.get(change_url(commitment)).content.decode()
+    commitment.reference = "NOR-2012-04-renamed"
+    with pytest.raises(ValidationError) as refused:
+        commitment.full_clean()
+    assert "its reference is the address people cite" in str(refused.value.message_dict)
+    with pytest.raises(ValidationError):
+        save_edit(commitment, based_on_version=commitment.version)
+    assert Commitment.objects.filter(reference="NOR-2012-04").exists()
+
+
+def test_a_draft_never_published_can_be_renamed(staff_client, seeded):
+    draft = Commitment.objects.get(reference="NOR-2012-04")
+    Commitment.objects.filter(pk=draft.pk).update(published=False)
+    Commitment.history.filter(id=draft.pk).delete()  # as if it had never been published
+    draft.refresh_from_db()
+    assert 'name="reference"' in staff_client.get(change_url(draft)).content.decode()
+    response = staff_client.post(
+        change_url(draft), edit_data(draft, reference="NOR-2012-04b", published="")
+    )
+    assert response.status_code == 302
+    draft.refresh_from_db()
+    assert draft.reference == "NOR-2012-04b"
+
+
+def test_an_import_cannot_rename_a_commitment_it_adds_a_new_one(seeded):
+    from tablib import Dataset
+
+    from commitments.resources import CommitmentResource
+
+    csv = CommitmentResource().export().csv
+    header, *rows = csv.splitlines(keepends=True)
+    renamed = [row for row in rows if row.startswith("NOR-2012-04,")][0]
+    renamed = renamed.replace("NOR-2012-04,", "NOR-2012-04b,", 1)
+    result = CommitmentResource().import_data(
+        Dataset().load(header + renamed, format="csv"), dry_run=False, raise_errors=True
+    )
+    assert [row.import_type for row in result.rows] == ["new"]
+    assert Commitment.objects.filter(reference="NOR-2012-04").exists()  # the cited one stays
+    assert Commitment.objects.filter(reference="NOR-2012-04b").exists()

@@ -194,7 +194,7 @@ def tracker(seeded):
         ("NOR-2012-01", Status.ON_TRACK, D(2012, 9, 14), None),
         ("NOR-2012-02", Status.OFF_TRACK, D(2013, 4, 1), None),
         ("NOR-2012-02", Status.ON_TRACK, D(2014, 4, 1), None),
-        ("NOR-2012-03", Status.IN_PROGRESS, D(2013, 1, 10), 30),
+        ("NOR-2012-03", Status.IN_PROGRESS, D(2013, 1, 10), 60),  # on track (continuous): 50-100
         ("NOR-2012-07", Status.ACHIEVED, D(2015, 6, 1), None),
     ]
     for reference, status, day, progress in plan:

@@ -18,6 +18,7 @@ from django.test.utils import CaptureQueriesContext
 from commitments import derived
 from commitments.derived import MAX_POINTS, progress_history
 from commitments.models import (
+    STATUS_INFO,
     STATUSES_BY_KIND,
     Commitment,
     FollowUp,
@@ -73,7 +74,7 @@ def follow_up(commitment, rng, user, day):
     status = rng.choice(STATUSES_BY_KIND[Kind(commitment.kind)])
     figure = None
     if status != Status.NOT_ASSESSED and rng.random() < 0.3:
-        figure = rng.randint(0, 100)
+        figure = rng.randint(*STATUS_INFO[status].progress_range)  # a figure its status allows
     if day < commitment.statement.date:
         # record_follow_up() refuses these since issue 12, but a database may hold some from
         # before: write one as a data load would, around the app (the triggers mark it, and
@@ -176,7 +177,7 @@ def test_a_long_history_keeps_the_close_of_each_month_and_todays_figure(client, 
         record_follow_up(
             commitment,
             status=Status.IN_PROGRESS,
-            progress=rng.randint(0, 100),
+            progress=rng.randint(1, 99),  # what "in progress" allows
             by=user,
             happened_on=day,
         )
@@ -208,7 +209,7 @@ def test_reading_the_history_takes_two_queries_whatever_its_length(follow_ups):
         record_follow_up(
             commitment,
             status=Status.IN_PROGRESS,
-            progress=n % 100,
+            progress=1 + n % 99,  # what "in progress" allows
             by=user,
             happened_on=D(2013, 1, 1) + datetime.timedelta(n),
         )

@@ -21,10 +21,10 @@ from django.core.cache import cache
 from django.db import connection, transaction
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
+from django.utils import timezone, translation
 
 from commitments.models import Article, Commitment, Kind, Statement, Status
-from commitments.records import record_follow_up
+from commitments.records import changed, record_follow_up
 
 from .conftest import member_of
 from .factories import CommitmentFactory, StatementFactory, ThemeFactory, UserFactory
@@ -141,6 +141,13 @@ def grow(new, follow_ups_each, more_on_existing):
             )
         if index % 4 == 0:
             CommitmentFactory(reference=f"HID-{index + 1:04d}", published=False, theme=themes[0])
+    # Recorded long ago (history refuses an ORM update): the "not checked" queue has rows.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE commitments_followup SET recorded_at = %s WHERE public_note LIKE %s",
+            [timezone.now() - datetime.timedelta(days=400), "Commitment %"],
+        )
+    changed()
 
 
 def users():

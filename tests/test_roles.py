@@ -160,6 +160,11 @@ def bulk_follow_up_form(s):
     }
 
 
+def confirm_form(s):
+    p = f"k{s.commitment.pk}"
+    return {f"{p}-version": s.commitment.version, f"{p}-public_note": "Confirmed by the role test"}
+
+
 def deletable(s):
     return Commitment.objects.get(reference="DEL-2012-01")  # no follow-ups: nothing protects it
 
@@ -168,6 +173,11 @@ FOLLOW_UP = Body(
     "a follow-up",
     follow_up_form,
     lambda s: FollowUp.objects.filter(public_note="Recorded by the role test").exists(),
+)
+CONFIRM = Body(
+    "a confirmation, no change",
+    confirm_form,
+    lambda s: FollowUp.objects.filter(public_note="Confirmed by the role test").exists(),
 )
 COMMITMENT_EDIT = Body(
     "a commitment edit",
@@ -279,6 +289,12 @@ URL_TABLE = [
         STAFF_POST,
         posts={FOLLOW_UP: by_role("L 403 403 403 S S S")},
     ),
+    # Issue 11: confirm the current verdict, no change (same roles as a follow-up).
+    Route(
+        "staff/commitments/<slug:reference>/confirm/",
+        STAFF_POST,
+        posts={CONFIRM: by_role("L 403 403 403 S S S")},
+    ),
     # The admin's own pages.
     Route("admin/", ANY_STAFF),
     # Staff are sent on to the admin; an empty POST re-shows the form with its errors.
@@ -377,6 +393,13 @@ URL_TABLE = [
         EDIT_COMMITMENT,
         url=lambda s, m: f"{COMMITMENT}{s.commitment.pk}/change/",
         posts={COMMITMENT_EDIT: by_role("L L 403 403 S S S")},
+    ),
+    # Issue 11: "Confirm, no change" from a commitment's change page, for roles that record.
+    Route(
+        "admin/commitments/commitment/<path:object_id>/confirm/",
+        by_role("L/L L/L 403/403 403/403 200/422 200/422 200/422"),
+        url=lambda s, m: f"{COMMITMENT}{s.commitment.pk}/confirm/",
+        posts={CONFIRM: by_role("L L 403 403 S S S")},
     ),
     *admin_views(
         r"admin/(?P<app>commitments)/(?P<model>commitment)/",

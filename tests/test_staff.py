@@ -1,16 +1,23 @@
 import datetime
+import re
 
 import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import escape
 
-from commitments.models import Commitment, FollowUp, Status
-from commitments.records import record_follow_up, save_edit
+from commitments.models import STATUS_INFO, Commitment, FollowUp, Status
+from commitments.records import changed, record_follow_up, save_edit
 
 from .conftest import CANARY
 from .factories import CommitmentFactory, ThemeFactory, UserFactory
+from .html_forms import untouched
 
 pytestmark = pytest.mark.django_db
+
+D2013 = datetime.date(2013, 3, 1)
 
 
 def follow_up_data(commitment, **overrides):
@@ -31,6 +38,16 @@ def follow_up_data(commitment, **overrides):
 
 def record_url(reference):
     return reverse("staff_record_follow_up", args=[reference])
+
+
+def recorded_days_ago(follow_up, days):
+    """As if the follow-up had been recorded `days` ago (history refuses an ORM update)."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE commitments_followup SET recorded_at = %s WHERE id = %s",
+            [timezone.now() - datetime.timedelta(days=days), follow_up.pk],
+        )
+    changed()  # the stored state's last_recorded_at follows, as after any write
 
 
 # Who may come in
@@ -98,12 +115,10 @@ def test_staff_page_opens_on_my_commitments_with_counts(client, editor, seeded):
     Commitment.objects.filter(reference__in=["NOR-2012-03", "NOR-2012-05"]).update(
         next_review=today - datetime.timedelta(days=1)
     )
-    record_follow_up(
-        Commitment.objects.get(reference="NOR-2012-06"),
-        status=Status.ON_TRACK,
-        by=editor,
-        happened_on=today - datetime.timedelta(days=91),
+    checked = record_follow_up(
+        Commitment.objects.get(reference="NOR-2012-06"), status=Status.ON_TRACK, by=editor
     )
+    recorded_days_ago(checked, 91)
     client.force_login(editor)
     response = client.get("/staff/")
     assert response.status_code == 200
@@ -120,8 +135,8 @@ def test_staff_page_opens_on_my_commitments_with_counts(client, editor, seeded):
     stale = client.get("/staff/?show=stale").content.decode()
     assert 'id="c-NOR-2012-06"' in stale
     assert stale.count('class="staff-row"') == 1
-    assert "no follow-up for 90+ days" in stale
-    assert "no follow-up for 90+ days" not in review
+    assert "not checked for 90+ days" in stale
+    assert "not checked for 90+ days" not in review
 
 
 def test_commitment_created_long_ago_without_follow_up_is_stale(staff_client, db):
@@ -372,3 +387,259 @@ def test_follow_up_without_a_version_is_an_error_not_a_blind_write(staff_client,
     response = staff_client.post(record_url("NOR-2012-07"), data, HTTP_HX_REQUEST="true")
     assert response.status_code == 422
     assert FollowUp.objects.count() == 0
+
+
+# The forms start on the current verdict (issue 11: a note sent on an "On track" commitment
+# without touching the select downgraded it to "Not yet assessed" in public)
+
+
+def test_an_untouched_follow_up_form_keeps_the_status_and_progress(
+    staff_client, staff_user, seeded
+):
+    on_track = Commitment.objects.get(reference="NOR-2012-01")  # continuous
+    record_follow_up(on_track, status=Status.ON_TRACK, by=staff_user, happened_on=D2013)
+    one_off = Commitment.objects.get(reference="NOR-2012-07")
+    record_follow_up(
+        one_off, status=Status.IN_PROGRESS, progress=70, by=staff_user, happened_on=D2013
+    )
+    page = staff_client.get("/staff/?show=all").content.decode()
+    for commitment in (on_track, one_off):
+        data = untouched(page, record_url(commitment.reference))
+        data[f"c{commitment.pk}-public_note"] = "Only a note"
+        response = staff_client.post(record_url(commitment.reference), data)
+        assert response.status_code == 302
+    on_track.refresh_from_db()
+    one_off.refresh_from_db()
+    assert (on_track.status, on_track.progress) == (Status.ON_TRACK, 100)
+    assert (one_off.status, one_off.progress) == (Status.IN_PROGRESS, 70)
+    assert FollowUp.objects.filter(public_note="Only a note").count() == 2
+
+
+# Progress that contradicts its status is refused
+
+
+@pytest.mark.parametrize("status", [s for s in Status if s != Status.NOT_ASSESSED])
+def test_each_status_standard_figure_lies_in_its_allowed_range(status):
+    info = STATUS_INFO[status]
+    low, high = info.progress_range
+    assert low <= info.default_progress <= high
+    assert info.allows(None)  # no figure given: the standard one counts
+
+
+@pytest.mark.parametrize(
+    ("reference", "status", "progress", "message"),
+    [
+        (
+            "NOR-2012-07",
+            Status.ACHIEVED,
+            10,
+            "“Achieved” allows a progress figure of 100\xa0% only.",
+        ),
+        ("NOR-2012-07", Status.NOT_STARTED, 90, "“Not started” allows a progress figure of 0\xa0%"),
+        ("NOR-2012-07", Status.IN_PROGRESS, 100, "“In progress” allows a progress figure of 1–99"),
+        ("NOR-2012-01", Status.ON_TRACK, 10, "“On track” allows a progress figure of 50–100"),
+        ("NOR-2012-01", Status.NOT_ASSESSED, 10, "not assessed has no progress figure"),
+    ],
+)
+def test_staff_page_refuses_progress_that_contradicts_the_status(
+    staff_client, seeded, reference, status, progress, message
+):
+    commitment = Commitment.objects.get(reference=reference)
+    response = staff_client.post(
+        record_url(reference),
+        follow_up_data(commitment, status=status, progress=progress),
+        HTTP_HX_REQUEST="true",
+    )
+    assert response.status_code == 422
+    assert escape(message) in response.content.decode()
+    assert FollowUp.objects.count() == 0
+
+
+def test_progress_inside_the_range_is_recorded(staff_client, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    data = follow_up_data(commitment, status=Status.ACHIEVED, progress=100)
+    assert staff_client.post(record_url("NOR-2012-07"), data).status_code == 302
+    data = follow_up_data(Commitment.objects.get(pk=commitment.pk), status=Status.OFF_TRACK)
+    data[f"c{commitment.pk}-progress"] = 0
+    assert staff_client.post(record_url("NOR-2012-07"), data).status_code == 302
+
+
+def test_every_write_path_refuses_a_contradicting_figure(staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    with pytest.raises(ValidationError) as refused:
+        record_follow_up(commitment, status=Status.ACHIEVED, progress=10, by=staff_user)
+    assert "progress" in refused.value.message_dict
+    assert FollowUp.objects.count() == 0
+    commitment.refresh_from_db()
+    assert commitment.version == 1  # the transaction gave the version back
+
+
+def test_the_scale_table_publishes_each_range(client, seeded):
+    html = client.get("/").content.decode()
+    assert "Progress allowed" in html
+    assert "1–99\xa0%" in html or "1–99&nbsp;%" in html
+
+
+# Confirm, no change
+
+
+def confirm_url(reference):
+    return reverse("staff_confirm", args=[reference])
+
+
+def confirm_data(commitment, **overrides):
+    data = {"version": commitment.version, "public_note": "", "evidence_url": ""}
+    data.update(overrides)
+    return {f"k{commitment.pk}-{key}": value for key, value in data.items()}
+
+
+@pytest.fixture
+def assessed(staff_user, seeded):
+    """NOR-2012-07, "in progress" at 70 % since 2013."""
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    record_follow_up(
+        commitment, status=Status.IN_PROGRESS, progress=70, by=staff_user, happened_on=D2013
+    )
+    return Commitment.objects.get(pk=commitment.pk)
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_confirm_renews_the_latest_evidence_and_keeps_the_verdict(
+    staff_client, staff_user, assessed, htmx
+):
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = staff_client.post(
+        f"{confirm_url('NOR-2012-07')}?show=all",
+        confirm_data(assessed, public_note="Checked the ministry's page: still under way"),
+        **extra,
+    )
+    today = timezone.localdate()
+    if htmx:
+        html = response.content.decode()
+        assert response.status_code == 200
+        assert html.lstrip().startswith('<section class="staff-row" id="c-NOR-2012-07"')
+        assert "Confirmed “In progress” on NOR-2012-07, as checked today." in html
+    else:
+        assert response.status_code == 302
+        assert response.url == "/staff/?show=all#c-NOR-2012-07"
+    confirmation = assessed.follow_ups.timeline().first()
+    assert (confirmation.status, confirmation.progress) == (Status.IN_PROGRESS, 70)
+    assert confirmation.happened_on == today
+    assert confirmation.public_note == "Checked the ministry's page: still under way"
+    assert confirmation.author == staff_user
+    commitment = Commitment.objects.get(pk=assessed.pk)
+    assert (commitment.status, commitment.progress) == (Status.IN_PROGRESS, 70)
+    assert commitment.last_follow_up_on == today
+    assert commitment.version == assessed.version + 1
+
+
+def test_confirm_takes_a_link_instead_of_a_note(staff_client, assessed):
+    data = confirm_data(assessed, evidence_url="https://example.org/report")
+    assert staff_client.post(confirm_url("NOR-2012-07"), data).status_code == 302
+    assert assessed.follow_ups.timeline().first().evidence_url == "https://example.org/report"
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_confirm_without_a_note_or_a_link_is_refused(staff_client, assessed, htmx):
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = staff_client.post(
+        confirm_url("NOR-2012-07"), confirm_data(assessed, public_note="  "), **extra
+    )
+    html = response.content.decode()
+    assert response.status_code == 422
+    assert ("<html" in html) is not htmx
+    assert "Not confirmed." in html
+    assert "give a short public note or an evidence link" in html
+    assert assessed.follow_ups.count() == 1
+
+
+def test_a_commitment_not_yet_assessed_has_nothing_to_confirm(staff_client, assessed):
+    page = staff_client.get("/staff/?show=all").content.decode()
+    assert f'action="{confirm_url("NOR-2012-07")}' in page
+    assert f'action="{confirm_url("NOR-2012-10")}' not in page  # not yet assessed
+    unassessed = Commitment.objects.get(reference="NOR-2012-10")
+    response = staff_client.post(
+        confirm_url("NOR-2012-10"), confirm_data(unassessed, public_note="Looked")
+    )
+    assert response.status_code == 422
+    assert "NOR-2012-10 is not yet assessed: there is no verdict to confirm." in (
+        response.content.decode()
+    )
+    assert unassessed.follow_ups.count() == 0
+
+
+@pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
+def test_a_stale_confirm_is_refused_with_the_conflict(client, editor, assessed, htmx):
+    stale = confirm_data(assessed, public_note="Still true, I think")
+    other = UserFactory(is_staff=True, username="colleague")
+    record_follow_up(assessed, status=Status.OFF_TRACK, by=other, public_note="Stalled meanwhile")
+    client.force_login(editor)
+    extra = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = client.post(confirm_url("NOR-2012-07"), stale, **extra)
+    html = response.content.decode()
+    assert response.status_code == 409
+    assert "Not saved: NOR-2012-07 was changed by someone else" in html
+    assert "Stalled meanwhile" in html
+    assert "Still true, I think" in html  # kept, on a form based on the current version
+    assert f'name="k{assessed.pk}-version" value="3"' in html
+    assert assessed.follow_ups.count() == 2
+    assert Commitment.objects.get(pk=assessed.pk).status == Status.OFF_TRACK
+
+
+def test_confirm_refuses_anonymous_non_staff_and_viewers(client, member_client, viewer, assessed):
+    data = confirm_data(assessed, public_note="Looked")
+    assert member_client.post(confirm_url("NOR-2012-07"), data).status_code == 403
+    member_client.logout()
+    response = client.post(confirm_url("NOR-2012-07"), data)
+    assert response.status_code == 302
+    assert response.url.startswith("/admin/login/")
+    client.force_login(viewer)
+    assert client.post(confirm_url("NOR-2012-07"), data).status_code == 403
+    assert "confirm-form" not in client.get("/staff/?show=all").content.decode()
+    assert client.get(confirm_url("NOR-2012-07")).status_code == 405
+    assert assessed.follow_ups.count() == 1
+
+
+# The "not checked" queue: when staff last recorded a follow-up, not when the evidence happened
+
+
+def test_a_follow_up_back_filled_today_is_a_check_made_today(staff_client, staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-06")
+    Commitment.objects.filter(pk=commitment.pk).update(
+        created_at=timezone.now() - datetime.timedelta(days=400)
+    )
+    record_follow_up(commitment, status=Status.ON_TRACK, by=staff_user, happened_on=D2013)
+    commitment = Commitment.objects.as_of().get(pk=commitment.pk)
+    assert not commitment.is_stale()
+    assert not Commitment.objects.stale().filter(pk=commitment.pk).exists()
+    html = staff_client.get("/staff/?show=all").content.decode()
+    row = re.search(r'<section class="staff-row" id="c-NOR-2012-06".*?</section>', html, re.S)[0]
+    assert "not checked for" not in row
+    today = timezone.localdate()
+    assert 'latest evidence <time datetime="2013-03-01">1 Mar 2013</time>' in row
+    assert f'last checked <time datetime="{today:%Y-%m-%d}' in row
+
+
+def test_an_achieved_commitment_never_needs_re_checking(staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-07")  # one-off
+    done = record_follow_up(commitment, status=Status.ACHIEVED, by=staff_user, happened_on=D2013)
+    recorded_days_ago(done, 400)
+    commitment = Commitment.objects.as_of().get(pk=commitment.pk)
+    assert not commitment.is_stale()
+    assert not Commitment.objects.stale().filter(pk=commitment.pk).exists()
+
+
+def test_a_commitment_really_left_unchecked_is_in_the_queue(staff_client, staff_user, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    old = record_follow_up(commitment, status=Status.IN_PROGRESS, by=staff_user)
+    recorded_days_ago(old, 91)
+    commitment = Commitment.objects.as_of().get(pk=commitment.pk)
+    assert commitment.is_stale()
+    assert list(Commitment.objects.stale().values_list("reference", flat=True)) == ["NOR-2012-07"]
+    html = staff_client.get("/staff/?show=stale").content.decode()
+    assert html.count('class="staff-row"') == 1
+    assert "Not checked for 90 days" in html
+    assert "not checked for 90+ days" in html
+    # Confirming it is a check: it leaves the queue.
+    staff_client.post(confirm_url("NOR-2012-07"), confirm_data(commitment, public_note="Seen"))
+    assert not Commitment.objects.stale().exists()
