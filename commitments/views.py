@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
@@ -25,7 +26,14 @@ from ccmtracker.pagecache import public_page
 from .changes import shared
 from .charts import history_table_rows, progress_chart
 from .derived import ensure_current, progress_history
-from .forms import QUEUES, FollowUpForm, PublicFilterForm, StaffFilterForm, public_selection
+from .forms import (
+    QUEUES,
+    FollowUpForm,
+    PublicFilterForm,
+    StaffFilterForm,
+    public_commitments,
+    public_selection,
+)
 from .meetings import meetings_between
 from .models import (
     NOW,
@@ -48,6 +56,7 @@ class HtmxHttpRequest(HttpRequest):
 
 # Long lists come a page at a time; their totals come from COUNT queries, not Python.
 COMMITMENTS_PER_PAGE = 50
+STATEMENTS_PER_PAGE = 50
 FOLLOW_UPS_PER_PAGE = 50
 STAFF_ROWS_PER_PAGE = 25  # each row carries a follow-up form
 
@@ -120,6 +129,35 @@ def _viewpoint_context(point, base, keep=""):
     }
 
 
+def _cite(request, context, title, delegation="", reference=""):
+    """The "Cite this page" block: the permanent link (absolute) and a suggested citation
+    that names the two dates it fixes and the day it was retrieved."""
+    url = request.build_absolute_uri(context["permalink"])
+    point, today = context["point"], context["today"]
+    citation = _(
+        "%(delegation)s“%(title)s”%(reference)s, Convention on Cluster Munitions commitments "
+        "tracker, as at %(as_at)s, as recorded on %(known_on)s. Retrieved %(today)s from %(url)s."
+    ) % {
+        "delegation": f"{delegation}, " if delegation else "",
+        "title": title,
+        "reference": f" ({reference})" if reference else "",
+        "as_at": formats.date_format(point.as_at or today),
+        "known_on": formats.date_format(point.known_on or today),
+        "today": formats.date_format(today),
+        "url": url,
+    }
+    return {"cite_url": url, "citation": citation}
+
+
+def _language_name(code):
+    """A statement's language by name in the reader's language; the code if Django does not
+    know it (staff type it)."""
+    try:
+        return get_language_info(code)["name_translated"]
+    except KeyError:
+        return code
+
+
 def _query_string(request, form, exclude=()):
     """The valid filters of this request as a query string, for links that keep them."""
     form.is_valid()
@@ -139,6 +177,7 @@ def _query_string(request, form, exclude=()):
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     ensure_current()
     form, point, commitments, matching = public_selection(request.GET)
+    _point, filters = form.selection()
     page = _page(request, matching.for_list(), COMMITMENTS_PER_PAGE)
     context = {
         **_viewpoint_context(
@@ -153,13 +192,18 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "matching_summary": matching.progress_summary() if form.has_list_filters() else None,
         "query": _query_string(request, form),
         "list_query": _query_string(request, form, exclude=form.VIEWPOINT_FIELDS),
+        "delegations": _delegation_breakdown(request, form, filters, matching),
     }
+    context.update(
+        _cite(request, context, _("Progress on the commitments"), filters.get("delegation", ""))
+    )
     if request.htmx and not request.htmx.history_restore_request:
-        # The list in place, and its count for screen readers out of band.
+        # The list in place, and its count for screen readers and the citation out of band.
         context["htmx_update"] = True
         response = HttpResponse(
             render_to_string("commitments/dashboard.html#results", context, request)
             + render_to_string("commitments/dashboard.html#status", context, request)
+            + render_to_string("commitments/_cite.html", context, request)
         )
         # The address to share: the valid filters only, without the form's empty fields.
         query = context["query"]
@@ -189,6 +233,26 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/dashboard.html", context)
 
 
+def _delegation_breakdown(request, form, filters, matching):
+    """(delegation, its ProgressSummary, the address of its filtered list) for each
+    delegation in the selection, when there is more than one: one average over several
+    delegations is the figure nobody should quote alone. None otherwise."""
+    if filters.get("delegation"):
+        return None  # the selection is one delegation's
+    _overall, groups = matching.summaries(by="statement__delegation")
+    if len(groups) < 2:
+        return None
+    keep = _query_string(request, form, exclude=("delegation",))
+    return [
+        (
+            name,
+            groups[name],
+            "?" + "&".join(part for part in (keep, urlencode({"delegation": name})) if part),
+        )
+        for name in sorted(groups)
+    ]
+
+
 @require_safe
 @public_page
 @gzip_page
@@ -203,11 +267,19 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         # The timeline says when a follow-up was recorded where that is not when it happened.
         follow_up.recorded_on = timezone.localdate(follow_up.recorded_at)
     first = commitment.statement.date
+    viewpoint = _viewpoint_context(point, commitment.get_absolute_url())
     return render(
         request,
         "commitments/commitment_detail.html",
         {
-            **_viewpoint_context(point, commitment.get_absolute_url()),
+            **viewpoint,
+            **_cite(
+                request,
+                viewpoint,
+                commitment.title,
+                commitment.statement.delegation,
+                commitment.reference,
+            ),
             "commitment": commitment,
             "follow_ups": page.object_list,
             "page": page,
@@ -227,15 +299,61 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
 @gzip_page
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ensure_current()
+    form = PublicFilterForm(request.GET)
+    point, _filters = form.selection()
     statement = get_object_or_404(Statement, slug=slug)
-    commitments = list(statement.commitments.published().as_of().select_related("theme"))
+    # Its commitments as seen from the date shown: those made and entered by then.
+    seen = public_commitments(point).filter(statement=statement)
+    commitments = list(seen.only("reference", "quote", "statement_id"))
+    summary, _groups = seen.summaries()
+    viewpoint = _viewpoint_context(point, statement.get_absolute_url())
     return render(
         request,
         "commitments/statement_detail.html",
         {
+            **viewpoint,
+            **_cite(request, viewpoint, statement.title, statement.delegation),
+            "form": form,
             "statement": statement,
             "paragraphs": statement.paragraphs(commitments),
             "commitments": commitments,
+            "summary": summary,
+            "language_name": _language_name(statement.language),
+            "meetings": meetings_between(statement.date, timezone.localdate()),
+            "not_yet_made": point.as_at is not None and point.as_at < statement.date,
+        },
+    )
+
+
+@require_safe
+@public_page
+@gzip_page
+def statement_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every statement with a published commitment seen from the date shown, with its
+    figures: one query for the figures of them all, one for the page of statements."""
+    ensure_current()
+    form = PublicFilterForm(request.GET)
+    point, _filters = form.selection()
+    _overall, by_statement = public_commitments(point).summaries(by="statement_id")
+    page = _page(
+        request,
+        Statement.objects.filter(pk__in=list(by_statement)).defer("text"),
+        STATEMENTS_PER_PAGE,
+    )
+    viewpoint = _viewpoint_context(point, reverse("statement_list"))
+    return render(
+        request,
+        "commitments/statement_list.html",
+        {
+            **viewpoint,
+            **_cite(request, viewpoint, _("Statements")),
+            "form": form,
+            "statements": [
+                (statement, by_statement[statement.pk], _language_name(statement.language))
+                for statement in page.object_list
+            ],
+            "page": page,
+            "page_query": point.query(),
         },
     )
 
