@@ -362,7 +362,7 @@ def test_statement_and_list_citations_name_what_they_cite(client, seeded):
 
 def test_the_citation_is_selectable_without_javascript(client, seeded):
     page = client.get("/commitments/NOR-2012-01/").content.decode()
-    assert re.search(r'<textarea id="citation" class="citation" rows="4" readonly', page)
+    assert re.search(r'<textarea id="citation" class="citation" rows="5" readonly', page)
     assert "<script" not in page
 
 
