@@ -346,6 +346,16 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 # How long a commitment may go without a follow-up before staff are told it needs attention.
 REVIEW_STALE_DAYS = 90
 
+# The published confirmation window: a verdict whose latest evidence is older than this many
+# months is shown as "not confirmed since <date>" and left out of the weighted mean ("achieved"
+# never expires). Part of the published method (dashboard, docs/open-data.md); after changing
+# it, run `manage.py verify --repair` (or `migrate`) so the progress history follows.
+CONFIRMATION_WINDOW_MONTHS = int(os.environ.get("CONFIRMATION_WINDOW_MONTHS", "12"))
+if CONFIRMATION_WINDOW_MONTHS < 1:
+    raise ImproperlyConfigured(
+        "CONFIRMATION_WINDOW_MONTHS must be a whole number of months, 1 or more."
+    )
+
 # E-mail (Django 6.1 MAILERS): printed to the console unless an SMTP host is configured.
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "ccmtracker@localhost")
 if os.environ.get("EMAIL_HOST"):

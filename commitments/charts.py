@@ -2,6 +2,12 @@
 
 The figures use the dashboard's one method (weighted mean of assessed commitments), so the
 last point of the history always equals the dashboard's figure for the same date.
+
+The chart is small multiples: one small step chart for all commitments and one per theme,
+each under its own label in HTML. Lines that coincide (every theme at 100 %) stay readable
+because no two share a plot, and no line needs a colour to be told apart. The plots hold
+no text: an SVG scaled to its box would shrink it (to about 5 px at 360 px wide), so the
+labels and axes are HTML around it, at the page's own font sizes.
 """
 
 import datetime
@@ -13,108 +19,90 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
-from .derived import HistoryPoint
-
-# Lines are told apart by dash pattern as well as colour, so the chart survives greyscale
-# printing and colour blindness; every colour has at least 3:1 contrast on white.
-SERIES_STYLES = [
-    ("#8a4b00", "6 3"),
-    ("#1b6e34", "2 3"),
-    ("#6a1b9a", "10 4 2 4"),
-    ("#b3261e", "1 5"),
-    ("#00697a", "12 3"),
-    ("#5d4037", "4 2 1 2"),
-]
-
-WIDTH, HEIGHT = 640, 260
-LEFT, RIGHT, TOP, BOTTOM = 44, 12, 12, 28
+# The plot's coordinate space: x runs from the first date (0) to the date shown (WIDTH);
+# y is 100 minus the percentage, so 100 % is at the top. The SVG is stretched to its box
+# (preserveAspectRatio="none") and its strokes do not scale with it.
+WIDTH, HEIGHT = 1000, 100
 
 
 @dataclass
 class Series:
     label: str
-    points: str  # SVG path data
-    colour: str
-    dash: str
-    width: int
+    points: str  # SVG path data of the step line
+    area: str  # SVG path data of the area under it
     last: float | None
+    overall: bool = False
 
 
-def _path(history, pick, x, y):
-    """A step line: each value holds until the next point; gaps where nothing was assessed."""
-    parts, previous = [], None
+def _number(value):
+    return f"{round(value, 1):g}"
+
+
+def _runs(history, pick, until):
+    """The stretches of the history where `pick` has a figure, each as its steps (date,
+    value, kept only where the value changes) and the date it ends: the next point without
+    a figure, or `until`."""
+    runs, steps = [], []
     for point in history:
         value = pick(point)
         if value is None:
-            if previous is not None:
-                parts.append(f"H{x(point.date):.1f}")
-            previous = None
-        elif previous is None:
-            parts.append(f"M{x(point.date):.1f} {y(value):.1f}")
-            previous = value
-        else:
-            parts.append(f"H{x(point.date):.1f} V{y(value):.1f}")
-            previous = value
-    return " ".join(parts)
+            if steps:
+                runs.append((steps, point.date))
+                steps = []
+        elif not steps or steps[-1][1] != value:
+            steps.append((point.date, value))
+    if steps:
+        runs.append((steps, until))
+    return runs
+
+
+def _paths(runs, x, y):
+    """A step line (each value holds until the next change, then jumps on the day) and the
+    area under it; gaps where nothing was assessed."""
+    line, area = [], []
+    for steps, end in runs:
+        (start, value), *rest = steps
+        left, top = _number(x(start)), _number(y(value))
+        tail = "".join(f" H{_number(x(date))} V{_number(y(value))}" for date, value in rest)
+        tail += f" H{_number(x(end))}"
+        line.append(f"M{left} {top}{tail}")
+        area.append(f"M{left} {HEIGHT} V{top}{tail} V{HEIGHT} Z")
+    return " ".join(line), " ".join(area)
 
 
 def progress_chart(history, themes, until):
-    """Geometry for templates/commitments/_chart.svg: axes, ticks and one path per series."""
+    """Geometry for templates/commitments/_chart.html: one series for all commitments, then
+    one per theme, each a step line from the first date to `until`, with the year lines."""
     if not history:
         return None
     first = history[0].date
     span = max((until - first).days, 1)
-    plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(date):
-        return LEFT + plot_w * (date - first).days / span
+        return WIDTH * (date - first).days / span
 
     def y(value):
-        return TOP + plot_h * (1 - value / 100)
+        return HEIGHT - HEIGHT * value / 100
 
-    # Extend every line to the date shown.
-    extended = [*history, HistoryPoint(until, history[-1].overall, history[-1].by_theme)]
-    series = [
-        Series(
-            "overall",
-            _path(extended, lambda p: p.overall, x, y),
-            "#1f4e79",
-            "",
-            4,
-            history[-1].overall,
-        )
-    ]
-    for index, theme in enumerate(themes):
-        colour, dash = SERIES_STYLES[index % len(SERIES_STYLES)]
-        series.append(
-            Series(
-                gettext(theme.name),
-                _path(extended, lambda p, pk=theme.pk: p.by_theme.get(pk), x, y),
-                colour,
-                dash,
-                2,
-                history[-1].by_theme.get(theme.pk),
-            )
-        )
-    years = range(first.year + 1, until.year + 1)
-    step = max(1, len(years) // 8)
-    x_ticks = [
-        (round(x(datetime.date(year, 1, 1)), 1), year)
-        for year in years
-        if (year - first.year - 1) % step == 0
-    ]
-    y_ticks = [(round(y(value), 1), value) for value in (0, 25, 50, 75, 100)]
+    def series(label, pick, overall=False):
+        line, area = _paths(_runs(history, pick, until), x, y)
+        return Series(label, line, area, pick(history[-1]), overall)
+
     return {
         "width": WIDTH,
         "height": HEIGHT,
-        "left": LEFT,
-        "right": WIDTH - RIGHT,
-        "top": TOP,
-        "bottom": HEIGHT - BOTTOM,
-        "label_y": HEIGHT - 8,
-        "series": series,
-        "x_ticks": x_ticks,
-        "y_ticks": y_ticks,
+        "series": [
+            series(gettext("All commitments"), lambda p: p.overall, overall=True),
+            *(
+                series(gettext(theme.name), lambda p, pk=theme.pk: p.by_theme.get(pk))
+                for theme in themes
+            ),
+        ],
+        "x_ticks": [
+            (_number(x(datetime.date(year, 1, 1))), year)
+            for year in range(first.year + 1, until.year + 1)
+        ],
+        "y_ticks": [_number(y(value)) for value in (25, 50, 75, 100)],
         "first": first,
         "until": until,
     }

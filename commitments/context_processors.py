@@ -23,4 +23,6 @@ def public_urls(request):
         "languages": languages,
         "canonical_url": request.build_absolute_uri(request.path),
         "default_language_url": languages[0]["absolute"],
+        # The published confirmation window, quoted by the method paragraph and verdicts.
+        "confirmation_months": settings.CONFIRMATION_WINDOW_MONTHS,
     }

@@ -28,7 +28,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Sum
+from django.db.models.functions import TruncMonth
 
 from .changes import public_data_changed
 from .models import (
@@ -42,6 +43,7 @@ from .models import (
     ProgressTotal,
     Status,
     Viewpoint,
+    confirm_by,
     effective_progress,
     seen_from_q,
 )
@@ -116,8 +118,10 @@ def derive(commitments, follow_ups):
 
     steps: {(commitment pk, date): (theme pk, weighted, weight, made)} for published
     commitments — on the day it was made it adds itself to its theme's count; each day its
-    effective progress changes, the difference times its weight. A follow-up dated before its
-    statement counts from the statement's date.
+    effective progress changes, the difference times its weight; the day after its verdict's
+    confirmation window closes without newer evidence (models.confirm_by), it drops out of
+    the mean (a step that may lie in the future: the history is cut at the date it is read
+    for). A follow-up dated before its statement counts from the statement's date.
     states: {commitment pk: State} for every commitment.
     """
     by_commitment = defaultdict(list)
@@ -145,9 +149,19 @@ def derive(commitments, follow_ups):
 def _steps_of(pk, row, rows):
     theme, weight, made_on = row["theme_id"], row["weight"], row["statement__date"]
     steps = {(pk, made_on): (theme, 0, 0, 1)}
-    by_day = {}
+    latest = {}  # day it happened -> (status, progress) of the last recorded that day
     for _pk, happened_on, _recorded, status, progress in rows:
+        latest[happened_on] = (status, progress)
+    days = sorted(latest)
+    by_day = {}  # filled in time order: a later event on the same (clamped) day wins
+    for index, happened_on in enumerate(days):
+        status, progress = latest[happened_on]
         by_day[max(happened_on, made_on)] = effective_progress(status, progress)
+        # Its verdict lapses the day after its window closes, unless newer evidence came.
+        expires = confirm_by(status, happened_on)
+        renewed = index + 1 < len(days) and days[index + 1] <= (expires or happened_on)
+        if expires is not None and not renewed:
+            by_day[max(expires + datetime.timedelta(days=1), made_on)] = None
     previous = None
     for day in sorted(by_day):
         value = by_day[day]
@@ -489,18 +503,20 @@ def install_triggers(using=None):
 # --- reading -----------------------------------------------------------------------------------
 
 
-def progress_history(until, known_on=None):
+def progress_history(until, known_on=None, selection=None):
     """Overall and per-theme progress on each date something changed, up to `until`; with
-    `known_on`, from what had been recorded by the end of that day.
+    `known_on`, from what had been recorded by the end of that day; with `selection` (a
+    queryset of published commitments: a filtered list), of those commitments only.
 
-    Today's knowledge reads the stored totals: two small queries whatever the size (the days
-    with a change, up to MAX_POINTS + 1; then either those days' totals or, for a longer
-    history, the monthly totals before `until`'s month and the daily ones within it). A past
-    day's knowledge is derived from the follow-ups recorded by then (_known_totals), and
-    read the same way.
+    Today's knowledge of everything reads the stored totals: two small queries whatever the
+    size (the days with a change, up to MAX_POINTS + 1; then either those days' totals or, for
+    a longer history, the monthly totals before `until`'s month and the daily ones within
+    it). A selection sums its commitments' stored steps the same way, in the database. A
+    past day's knowledge is derived from the follow-ups recorded by then (_known_totals),
+    and read the same way.
     """
     month = _month(until)
-    if known_on is None:
+    if known_on is None and selection is None:
         ensure_current()
         days = Q(period=Period.DAY, date__lte=until)
         totals = ProgressTotal.objects.order_by("date").values_list(
@@ -512,25 +528,58 @@ def progress_history(until, known_on=None):
         rows = list(
             totals.filter(Q(period=Period.MONTH, date__lt=month) | (days & Q(date__gte=month)))
         )
+        return _monthly(rows, month)
+    if known_on is None:
+        return _selection_history(selection, until)
+    if selection is None:
+        known = _known_totals(known_on)
     else:
-        totals = sorted(
-            (day, period, theme, *total)
-            for (period, day, theme), total in _known_totals(known_on).items()
-            if any(total)
+        pks = list(selection.values_list("pk", flat=True))
+        known = _totals(derive(*_rows(pks=pks, point=Viewpoint(None, known_on)))[0])
+    totals = sorted((day, period, theme, *total) for (period, day, theme), total in known.items())
+    daily = [
+        (day, theme, *total)
+        for day, period, theme, *total in totals
+        if period == Period.DAY and day <= until
+    ]
+    if len({row[0] for row in daily}) <= MAX_POINTS:
+        return _running(daily, lambda day: day)
+    rows = [
+        (day, theme, *total)
+        for day, period, theme, *total in totals
+        if (period == Period.MONTH and day < month)
+        or (period == Period.DAY and month <= day <= until)
+    ]
+    return _monthly(rows, month)
+
+
+def _selection_history(selection, until):
+    """The history of some commitments: their stored steps summed by day (or by month before
+    `until`'s month, for a long history) in the database — two queries whatever the size."""
+    ensure_current()
+    month = _month(until)
+    steps = ProgressStep.objects.filter(
+        commitment_id__in=selection.order_by().values("pk"), date__lte=until
+    )
+    sums = {"w": Sum("weighted"), "n": Sum("weight"), "m": Sum("made")}
+    changes = len(steps.values_list("date").distinct().order_by()[: MAX_POINTS + 1])
+    if changes <= MAX_POINTS:
+        rows = steps.values("date", "theme_id").annotate(**sums).order_by("date", "theme_id")
+        return _running(
+            [(r["date"], r["theme_id"], r["w"], r["n"], r["m"]) for r in rows], lambda day: day
         )
-        daily = [
-            (day, theme, *total)
-            for day, period, theme, *total in totals
-            if period == Period.DAY and day <= until
-        ]
-        if len({row[0] for row in daily}) <= MAX_POINTS:
-            return _running(daily, lambda day: day)
-        rows = [
-            (day, theme, *total)
-            for day, period, theme, *total in totals
-            if (period == Period.MONTH and day < month)
-            or (period == Period.DAY and month <= day <= until)
-        ]
+    earlier = (
+        steps.filter(date__lt=month)
+        .annotate(month=TruncMonth("date"))
+        .values("month", "theme_id")
+        .annotate(**sums)
+        .order_by("month", "theme_id")
+    )
+    rows = [(r["month"], r["theme_id"], r["w"], r["n"], r["m"]) for r in earlier]
+    within = steps.filter(date__gte=month).values("date", "theme_id").annotate(**sums)
+    rows += [(r["date"], r["theme_id"], r["w"], r["n"], r["m"]) for r in within.order_by("date")]
+    if not rows:
+        return History()
     return _monthly(rows, month)
 
 

@@ -8,6 +8,7 @@ and are in English whatever the language of the page that links to them.
 import csv
 from itertools import batched, chain
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -42,6 +43,11 @@ COMMITMENT_FIELDS = [
     "next_review",
     "review_overdue",
     "last_recorded_at",
+    "verdict",
+    "verdict_label",
+    "confirmed",
+    "confirm_by",
+    "counted_progress",
 ]
 
 FOLLOW_UP_FIELDS = [
@@ -83,6 +89,12 @@ def commitment_records(request, commitments, point):
             "next_review": _iso(commitment.next_review) if point.is_now else None,
             "review_overdue": commitment.is_overdue(today) if point.is_now else None,
             "last_recorded_at": _iso_time(commitment.last_recorded_at),
+            # On the date shown: evidence older than the confirmation window is not counted.
+            "verdict": commitment.verdict.value,
+            "verdict_label": str(commitment.verdict.label),
+            "confirmed": commitment.confirmed,
+            "confirm_by": _iso(commitment.confirm_by),
+            "counted_progress": commitment.counted_progress,
         }
 
 
@@ -202,6 +214,8 @@ def _meta(schema, form, point):
         "status_progress": {
             status.value: STATUS_INFO[status].default_progress for status in Status
         },
+        # A verdict older than this is `not_confirmed` (docs/open-data.md).
+        "confirmation_window_months": settings.CONFIRMATION_WINDOW_MONTHS,
     }
 
 

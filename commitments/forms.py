@@ -15,6 +15,7 @@ from .models import (
     Statement,
     Status,
     Theme,
+    Verdict,
     Viewpoint,
 )
 from .records import record_follow_up
@@ -231,7 +232,7 @@ class PublicFilterForm(forms.Form):
         empty_label=_("All themes"),
     )
     status = forms.ChoiceField(
-        label=_("Status"), choices=[("", _("All statuses")), *Status.choices], required=False
+        label=_("Verdict"), choices=[("", _("All verdicts")), *Verdict.choices], required=False
     )
     statement = forms.ModelChoiceField(
         label=_("Statement"),
@@ -293,6 +294,24 @@ class PublicFilterForm(forms.Form):
     def has_list_filters(self):
         self.is_valid()
         return any(self.cleaned_data.get(name) for name in self.LIST_FILTERS)
+
+    def description(self):
+        """The list's filters in words, for "the figures cover…": Theme “…”, Verdict “…”."""
+        self.is_valid()
+        parts = []
+        for name in self.LIST_FILTERS:
+            value = self.cleaned_data.get(name)
+            if not value:
+                continue
+            field = self.fields[name]
+            if hasattr(field, "label_from_instance"):
+                shown = field.label_from_instance(value)
+            elif isinstance(field, forms.ChoiceField):
+                shown = dict(field.choices).get(value, value)
+            else:
+                shown = value
+            parts.append(_("%(filter)s “%(value)s”") % {"filter": field.label, "value": shown})
+        return ", ".join(str(part) for part in parts)
 
 
 def public_selection(data):

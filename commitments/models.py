@@ -179,6 +179,76 @@ def effective_progress(status, progress):
     return progress if progress is not None else STATUS_INFO[Status(status)].default_progress
 
 
+class Verdict(models.TextChoices):
+    """What the public is told of a commitment on a given day: its status, or "not confirmed"
+    when the evidence behind that status has aged past the confirmation window. In the order
+    of the verdict bar."""
+
+    NOT_ASSESSED = Status.NOT_ASSESSED.value, Status.NOT_ASSESSED.label
+    NOT_CONFIRMED = "not_confirmed", _("Not confirmed")
+    NOT_STARTED = Status.NOT_STARTED.value, Status.NOT_STARTED.label
+    OFF_TRACK = Status.OFF_TRACK.value, Status.OFF_TRACK.label
+    IN_PROGRESS = Status.IN_PROGRESS.value, Status.IN_PROGRESS.label
+    ON_TRACK = Status.ON_TRACK.value, Status.ON_TRACK.label
+    ACHIEVED = Status.ACHIEVED.value, Status.ACHIEVED.label
+
+
+# "Not yet assessed" asserts nothing and "achieved" is done for good: neither needs renewing.
+# Every other verdict holds for the confirmation window after its latest evidence.
+NEVER_EXPIRES = frozenset({Status.NOT_ASSESSED.value, Status.ACHIEVED.value})
+UNCOUNTED = frozenset({Verdict.NOT_ASSESSED.value, Verdict.NOT_CONFIRMED.value})
+
+
+def add_months(day, months):
+    """The same day of the month `months` later (earlier if negative), or the month's last
+    day when it is shorter: 29 February 2024 + 12 months is 28 February 2025."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    next_month = datetime.date(year + month // 12, month % 12 + 1, 1)
+    last_day = (next_month - datetime.timedelta(days=1)).day
+    return datetime.date(year, month, min(day.day, last_day))
+
+
+def confirm_by(status, latest_evidence):
+    """The last day on which a verdict counts as confirmed: its latest evidence plus the
+    published window (settings.CONFIRMATION_WINDOW_MONTHS). None: it never expires. The one
+    home of the confirmation rule, with oldest_confirmed() its exact inverse."""
+    if status in NEVER_EXPIRES or latest_evidence is None:
+        return None
+    return add_months(latest_evidence, settings.CONFIRMATION_WINDOW_MONTHS)
+
+
+def oldest_confirmed(day):
+    """The oldest latest-evidence date still confirmed on `day`: confirm_by(s, e) >= day
+    exactly when e >= oldest_confirmed(day) (months differ in length, hence the nudges)."""
+    window = settings.CONFIRMATION_WINDOW_MONTHS
+    one = datetime.timedelta(days=1)
+    evidence = add_months(day, -window)
+    while add_months(evidence, window) < day:
+        evidence += one
+    while add_months(evidence - one, window) >= day:
+        evidence -= one
+    return evidence
+
+
+def verdict_of(status, latest_evidence, day):
+    """The verdict shown on `day` for a commitment at `status` whose latest evidence is from
+    `latest_evidence`."""
+    expires = confirm_by(status, latest_evidence)
+    if expires is not None and day > expires:
+        return Verdict.NOT_CONFIRMED
+    return Verdict(status)
+
+
+def confirmed_q(day, status="status", latest_evidence="last_follow_up_on"):
+    """The confirmation rule as a filter on `day`, over the given status and latest-evidence
+    fields (or annotations): the same rule as verdict_of()."""
+    return Q(**{f"{status}__in": NEVER_EXPIRES}) | Q(
+        **{f"{latest_evidence}__gte": oldest_confirmed(day)}
+    )
+
+
 # The order of a commitment's follow-ups, newest first: by the date it happened, then by when
 # it was recorded (a correction recorded later for the same day wins), then by id.
 TIMELINE = ("-happened_on", "-recorded_at", "-id")
@@ -196,6 +266,11 @@ class Viewpoint:
     @property
     def is_now(self):
         return self.as_at is None and self.known_on is None
+
+    @property
+    def day(self):
+        """The date shown: the as-at date, or today."""
+        return self.as_at or timezone.localdate()
 
     @property
     def recorded_before(self):
@@ -232,8 +307,11 @@ class CommitmentQuerySet(models.QuerySet):
         follow-ups themselves, in subqueries: one query whatever the size.
         """
         point = as_at if isinstance(as_at, Viewpoint) else Viewpoint(as_at, known_on)
+        # The day the verdicts are judged on: evidence ages relative to the date shown.
+        seen_on = Value(point.day, output_field=models.DateField())
         if point.is_now:
             return self.annotate(
+                at_date=seen_on,
                 at_status=Coalesce(F("state__status"), Value(Status.NOT_ASSESSED.value)),
                 at_progress=F("state__progress"),
                 at_last_follow_up=F("state__last_follow_up_on"),
@@ -241,6 +319,7 @@ class CommitmentQuerySet(models.QuerySet):
             )
         latest = FollowUp.objects.filter(commitment=OuterRef("pk")).seen_from(point).timeline()
         return self.annotate(
+            at_date=seen_on,
             at_status=Coalesce(
                 Subquery(latest.values("status")[:1]), Value(Status.NOT_ASSESSED.value)
             ),
@@ -289,7 +368,7 @@ class CommitmentQuerySet(models.QuerySet):
         if article is not None:
             qs = qs.filter(articles=article)
         if status:
-            qs = qs.filter(**{self._state("status"): status})
+            qs = qs.filter(self.verdict_q(status, point.day))
         if q:
             # Public notes only, and only those written by the date shown.
             notes = FollowUp.objects.filter(
@@ -298,10 +377,21 @@ class CommitmentQuerySet(models.QuerySet):
             qs = qs.filter(Q(title__icontains=q) | Q(quote__icontains=q) | Exists(notes))
         return qs
 
+    def verdict_q(self, verdict, day):
+        """Commitments whose verdict on `day` is `verdict` (see verdict_of)."""
+        status, evidence = self._state("status"), self._state("last_follow_up")
+        confirmed = confirmed_q(day, status, evidence)
+        if verdict == Verdict.NOT_CONFIRMED:
+            return ~confirmed & Q(**{f"{evidence}__isnull": False})
+        if verdict in NEVER_EXPIRES:
+            return Q(**{status: verdict})
+        return Q(**{status: verdict}) & confirmed
+
     def _state(self, field):
         """The as_of() annotation for `field` when there is one, else today's stored one."""
         name = f"at_{field}"
-        return name if name in self.query.annotations else f"state__{field}"
+        stored = {"last_follow_up": "last_follow_up_on"}.get(field, field)
+        return name if name in self.query.annotations else f"state__{stored}"
 
     def for_list(self):
         return (
@@ -321,24 +411,29 @@ class CommitmentQuerySet(models.QuerySet):
         "statement__delegation").
 
         The one method behind every figure: the whole tracker, a theme, a statement, a
-        filtered selection, from any viewpoint. Weighted mean progress over assessed
-        commitments; "not yet assessed" is counted and left out, never 0 %.
+        delegation, a filtered selection, from any viewpoint. First the verdicts: how many
+        commitments stand at each status on the day shown, "not yet assessed" and "not
+        confirmed" (evidence older than the window) included. Then the weighted mean progress
+        over the commitments with a current verdict; the other two are counted and left out,
+        never 0 %.
         """
         qs = self if "at_status" in self.query.annotations else self.as_of()
+        fields = [by, "weight", "at_status", "at_last_follow_up", "at_date"]
         if "at_given_progress" in qs.query.annotations:
-            rows = qs.values_list(by, "weight", "at_status", "at_given_progress")
+            rows = qs.values_list(*fields, "at_given_progress")
             effective = effective_progress
         else:
-            rows = qs.values_list(by, "weight", "at_status", "at_progress")
+            rows = qs.values_list(*fields, "at_progress")
 
             def effective(_status, progress):
                 return progress  # the stored copy is already the effective figure
 
         overall, groups = _Tally(), {}
-        for group, weight, status, progress in rows.order_by():
-            value = effective(status, progress)
-            overall.add(weight, status, value)
-            groups.setdefault(group, _Tally()).add(weight, status, value)
+        for group, weight, status, evidence, day, progress in rows.order_by():
+            verdict = verdict_of(status, evidence, day)
+            value = None if verdict in UNCOUNTED else effective(status, progress)
+            overall.add(weight, verdict, value)
+            groups.setdefault(group, _Tally()).add(weight, verdict, value)
         return overall.summary(), {group: tally.summary() for group, tally in groups.items()}
 
     def progress_summary(self):
@@ -350,37 +445,63 @@ class CommitmentQuerySet(models.QuerySet):
 
 class _Tally:
     def __init__(self):
-        self.weighted = self.weights = self.assessed = self.unassessed = 0
-        self.status_counts = {}
+        self.weighted = self.weights = 0
+        self.verdict_counts = {}
 
-    def add(self, weight, status, progress):
-        self.status_counts[status] = self.status_counts.get(status, 0) + 1
-        if progress is None:
-            self.unassessed += 1
-        else:
-            self.assessed += 1
+    def add(self, weight, verdict, progress):
+        self.verdict_counts[verdict] = self.verdict_counts.get(verdict, 0) + 1
+        if progress is not None:
             self.weighted += weight * progress
             self.weights += weight
 
     def summary(self):
         percent = round(self.weighted / self.weights, 1) if self.weights else None
-        return ProgressSummary(percent, self.assessed, self.unassessed, self.status_counts)
+        return ProgressSummary(percent, {key: n for key, n in self.verdict_counts.items() if n})
 
 
 @dataclass
 class ProgressSummary:
+    """The figures of a set of commitments: how many stand at each verdict, then the weighted
+    mean progress of those with a current verdict (None when there are none)."""
+
     percent: float | None
-    assessed: int
-    unassessed: int
-    status_counts: dict
+    verdict_counts: dict  # verdict value -> number of commitments (zeros left out)
+
+    def count(self, verdict):
+        return self.verdict_counts.get(Verdict(verdict).value, 0)
 
     @property
     def total(self):
-        return self.assessed + self.unassessed
+        return sum(self.verdict_counts.values())
 
-    def status_list(self):
-        """(Status, count) for every status on the scale, in scale order."""
-        return [(status, self.status_counts.get(status.value, 0)) for status in Status]
+    @property
+    def unassessed(self):
+        return self.count(Verdict.NOT_ASSESSED)
+
+    @property
+    def unconfirmed(self):
+        return self.count(Verdict.NOT_CONFIRMED)
+
+    @property
+    def assessed(self):
+        """Commitments counted in the mean: assessed, with a current verdict."""
+        return self.total - self.unassessed - self.unconfirmed
+
+    def verdict_list(self):
+        """(Verdict, count) for every verdict, in the bar's order, zeros included."""
+        return [(verdict, self.count(verdict)) for verdict in Verdict]
+
+    def bar(self):
+        """The verdict bar's segments: (Verdict, count, start, width), start and width in %
+        of the total, for the verdicts that have any."""
+        total, start, segments = self.total, 0, []
+        for verdict, n in self.verdict_list():
+            if n:
+                segments.append(
+                    (verdict, n, round(100 * start / total, 2), round(100 * n / total, 2))
+                )
+                start += n
+        return segments
 
 
 class Commitment(models.Model):
@@ -497,10 +618,35 @@ class Commitment(models.Model):
     def get_status_display(self):
         return self.status.label
 
+    @property
+    def seen_on(self):
+        """The day its verdict is judged on: the date its queryset's as_of() shows, or today."""
+        return getattr(self, "at_date", None) or timezone.localdate()
+
+    @property
+    def confirm_by(self):
+        """The last day its verdict counts without new evidence (None: never expires)."""
+        return confirm_by(self.status, self.last_follow_up_on)
+
+    @property
+    def verdict(self):
+        """Its status, or "not confirmed" when its evidence has aged past the window."""
+        return verdict_of(self.status, self.last_follow_up_on, self.seen_on)
+
+    @property
+    def confirmed(self):
+        return self.verdict != Verdict.NOT_CONFIRMED
+
+    @property
+    def counted_progress(self):
+        """What it counts for in the weighted mean on the day shown (None: left out)."""
+        return None if self.verdict in UNCOUNTED else self.progress
+
     def forget_state(self):
         """Drop the state read with this instance, so the next read is fresh."""
         for name in ("at_status", "at_given_progress", "at_progress", "at_last_follow_up"):
             self.__dict__.pop(name, None)
+        self.__dict__.pop("at_date", None)
         self.__dict__.pop("at_last_recorded", None)
         self._state.fields_cache.pop("state", None)
 

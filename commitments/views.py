@@ -178,6 +178,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     ensure_current()
     form, point, commitments, matching = public_selection(request.GET)
     _point, filters = form.selection()
+    filtered = form.has_list_filters()
     page = _page(request, matching.for_list(), COMMITMENTS_PER_PAGE)
     context = {
         **_viewpoint_context(
@@ -188,48 +189,58 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         "form": form,
         "commitments": page.object_list,
         "page": page,
-        "filtered": form.has_list_filters(),
-        "matching_summary": matching.progress_summary() if form.has_list_filters() else None,
+        "filtered": filtered,
         "query": _query_string(request, form),
         "list_query": _query_string(request, form, exclude=form.VIEWPOINT_FIELDS),
-        "delegations": _delegation_breakdown(request, form, filters, matching),
     }
+    htmx = request.htmx and not request.htmx.history_restore_request
+    if htmx and request.htmx.target == "results":
+        # A page of the list: the list only.
+        return render(request, "commitments/dashboard.html#results", context)
+
+    # The figures, the chart and the list cover the same commitments: the filtered ones.
+    today = timezone.localdate()
+    until = point.as_at or today
+    summary, by_theme = matching.summaries()
+    themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
+    if filtered:
+        history = progress_history(until, point.known_on, selection=matching)
+    else:
+        history = shared(
+            f"progress_history:{until}:{point.known_on}",
+            lambda: progress_history(until, point.known_on),
+        )
+    context.update(
+        {
+            "summary": summary,
+            "all_total": commitments.count() if filtered else summary.total,
+            "filter_description": form.description() if filtered else "",
+            "themes": [(theme, by_theme[theme.pk]) for theme in themes],
+            "history_rows": history_table_rows(history, themes),
+            "history_monthly": history.monthly,
+            "history_themes": themes,
+            "chart": progress_chart(history, themes, until),
+            "status_scale": [(status, STATUS_INFO[status]) for status in Status],
+            "delegations": _delegation_breakdown(request, form, filters, matching),
+        }
+    )
     context.update(
         _cite(request, context, _("Progress on the commitments"), filters.get("delegation", ""))
     )
-    if request.htmx and not request.htmx.history_restore_request:
-        # The list in place, and its count for screen readers and the citation out of band.
+    if htmx:
+        # The figures, chart and list in place; a count for screen readers and the citation
+        # of the new selection out of band.
         context["htmx_update"] = True
         response = HttpResponse(
-            render_to_string("commitments/dashboard.html#results", context, request)
+            render_to_string("commitments/dashboard.html#selection", context, request)
             + render_to_string("commitments/dashboard.html#status", context, request)
             + render_to_string("commitments/_cite.html", context, request)
         )
         # The address to share: the valid filters only, without the form's empty fields.
         query = context["query"]
         return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
-
-    today = timezone.localdate()
-    until = point.as_at or today
-    summary, by_theme = commitments.summaries()
-    themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
-    history = shared(
-        f"progress_history:{until}:{point.known_on}",
-        lambda: progress_history(until, point.known_on),
-    )
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
-    context.update(
-        {
-            "summary": summary,
-            "themes": [(theme, by_theme[theme.pk]) for theme in themes],
-            "history_rows": history_table_rows(history, themes),
-            "history_monthly": history.monthly,
-            "history_themes": themes,
-            "chart": progress_chart(history, themes, until),
-            "meetings": meetings_between(first, today),
-            "status_scale": [(status, STATUS_INFO[status]) for status in Status],
-        }
-    )
+    context["meetings"] = meetings_between(first, today)
     return render(request, "commitments/dashboard.html", context)
 
 

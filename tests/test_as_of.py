@@ -78,7 +78,7 @@ def test_past_progress_by_theme_counts_statuses_as_they_were():
     record_follow_up(first, status=Status.ACHIEVED, by=user, happened_on=D(2016, 1, 1))
     summary = Commitment.objects.as_of(D(2014, 1, 1)).progress_by_theme()[theme.pk]
     assert summary.percent == 50.0
-    assert summary.status_counts == {Status.IN_PROGRESS: 1, Status.NOT_ASSESSED: 1}
+    assert summary.verdict_counts == {Status.IN_PROGRESS: 1, Status.NOT_ASSESSED: 1}
 
 
 def test_made_by_leaves_out_commitments_from_later_statements():
@@ -96,8 +96,12 @@ def test_status_filter_applies_to_the_past_state():
     past = Commitment.objects.as_of(D(2012, 6, 1))
     assert list(past.matching(status=Status.NOT_ASSESSED)) == [commitment]
     assert list(past.matching(status=Status.IN_PROGRESS)) == []
+    within = Commitment.objects.as_of(D(2013, 6, 1))
+    assert list(within.matching(status=Status.IN_PROGRESS, as_of=D(2013, 6, 1))) == [commitment]
+    # Today its 2013 evidence has lapsed: its verdict is "not confirmed".
     today = Commitment.objects.as_of(None)
-    assert list(today.matching(status=Status.IN_PROGRESS)) == [commitment]
+    assert list(today.matching(status=Status.IN_PROGRESS)) == []
+    assert list(today.matching(status="not_confirmed")) == [commitment]
 
 
 def test_history_ends_on_the_same_figures_as_the_dashboard():
@@ -139,7 +143,8 @@ def test_history_steps_only_when_a_figure_changes():
 def test_chart_draws_one_line_per_theme_and_one_overall_within_the_plot():
     user = UserFactory()
     commitment = CommitmentFactory(kind=Kind.ONE_OFF)
-    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user, happened_on=D(2013, 1, 1))
+    for year in (2013, 2014, 2015):  # renewed each year: still counted on 1 January 2016
+        record_follow_up(commitment, status=Status.IN_PROGRESS, by=user, happened_on=D(year, 1, 1))
     themes = list(Theme.objects.all())
     history = progress_history(D(2016, 1, 1))
     chart = progress_chart(history, themes, D(2016, 1, 1))

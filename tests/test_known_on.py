@@ -36,7 +36,7 @@ def shown(response):
     return (
         summary.percent,
         summary.assessed,
-        dict(summary.status_counts),
+        dict(summary.verdict_counts),
         [(theme.slug, s.percent) for theme, s in response.context["themes"]],
         response.context["history_rows"],
         [(c.reference, c.status, c.progress) for c in response.context["commitments"]],

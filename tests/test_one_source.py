@@ -65,7 +65,8 @@ def recompute(as_at=None, known_before=None):
         if known_before is not None and f["recorded_at"] >= known_before:
             continue
         rows[f["commitment_id"]].append(f)
-    states = {}
+    states = States()
+    states.day = as_at or timezone.localdate()
     for c in Commitment.objects.filter(published=True).values(
         "pk", "reference", "statement__date", "created_at"
     ):
@@ -86,18 +87,38 @@ def recompute(as_at=None, known_before=None):
     return states
 
 
+class States(dict):
+    """{reference: (status, effective progress, latest evidence)} as seen on `day`."""
+
+    day = None
+
+
+def _lapsed(status, evidence, day):
+    """Written apart from the app's rule on purpose: a 12-month window after the latest
+    evidence (the default setting), "achieved" and "not assessed" never lapse."""
+    if status in ("achieved", "not_assessed") or evidence is None:
+        return False
+    try:
+        last_day = evidence.replace(year=evidence.year + 1)
+    except ValueError:  # 29 February
+        last_day = evidence.replace(year=evidence.year + 1, day=28)
+    return day > last_day
+
+
 def figures(states, references=None):
-    """(percent, assessed, unassessed, {status: count}) over some commitments."""
+    """(percent, assessed and confirmed, unassessed, {verdict: count}) over some commitments,
+    as seen on the day of `states`."""
     weights = dict(Commitment.objects.values_list("reference", "weight"))
     weighted = total_weight = assessed = unassessed = 0
     counts = defaultdict(int)
-    for reference, (status, progress, _day) in states.items():
+    for reference, (status, progress, day) in states.items():
         if references is not None and reference not in references:
             continue
-        counts[status] += 1
+        lapsed = _lapsed(status, day, states.day)
+        counts["not_confirmed" if lapsed else status] += 1
         if progress is None:
             unassessed += 1
-        else:
+        elif not lapsed:
             assessed += 1
             weighted += weights[reference] * progress
             total_weight += weights[reference]
@@ -106,8 +127,7 @@ def figures(states, references=None):
 
 
 def summary_figures(summary):
-    counts = {status: n for status, n in summary.status_counts.items() if n}
-    return summary.percent, summary.assessed, summary.unassessed, counts
+    return summary.percent, summary.assessed, summary.unassessed, summary.verdict_counts
 
 
 # --- what the public sees ------------------------------------------------------------------

@@ -4,6 +4,7 @@ import re
 import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils import timezone
 
 from commitments.models import Article, Commitment, Status, Theme
 from commitments.records import record_follow_up
@@ -38,11 +39,16 @@ def record(reference, status, on, **kwargs):
 def test_filter_by_theme_lists_only_that_theme(client, seeded):
     html = client.get("/", {"theme": "promotion"}).content.decode()
     assert listed(html) == ["NOR-2012-09", "NOR-2012-10"]
-    assert "2 commitments match these filters" in html
+    assert "cover the 2 commitments, of 10 published, that match Theme “Promotion" in html
 
 
 def test_filter_by_status_statement_and_article(client, seeded):
     record("NOR-2012-07", Status.IN_PROGRESS, D(2013, 1, 1))
+    # The filter is by verdict on the date shown: in progress in 2013, not confirmed today.
+    in_2013 = client.get("/", {"status": "in_progress", "as_of": "2013-06-01"}).content.decode()
+    assert listed(in_2013) == ["NOR-2012-07"]
+    assert listed(client.get("/", {"status": "not_confirmed"}).content.decode()) == ["NOR-2012-07"]
+    record("NOR-2012-07", Status.IN_PROGRESS, timezone.localdate())
     assert listed(client.get("/", {"status": "in_progress"}).content.decode()) == ["NOR-2012-07"]
     by_article = client.get("/", {"article": "8"}).content.decode()
     assert listed(by_article) == ["NOR-2012-03"]
@@ -83,12 +89,12 @@ def test_search_in_the_past_ignores_notes_written_later(client, seeded):
 def test_empty_results_say_so_and_offer_to_clear_filters(client, seeded):
     html = client.get("/", {"q": "no such words anywhere"}).content.decode()
     assert "No commitment matches these filters." in html
-    assert 'href="/#list-heading">Clear the filters to see them all.</a>' in html
+    assert 'href="/#overall-heading">Clear the filters to see them all.</a>' in html
 
 
 def test_clearing_filters_keeps_the_date_shown(client, seeded):
     html = client.get("/", {"q": "nothing like this", "as_of": "2013-01-01"}).content.decode()
-    assert 'href="/?as_of=2013-01-01#list-heading"' in html
+    assert 'href="/?as_of=2013-01-01#overall-heading"' in html
 
 
 def test_invalid_filter_is_explained_and_other_filters_still_apply(client, seeded):
@@ -101,19 +107,24 @@ def test_invalid_filter_is_explained_and_other_filters_still_apply(client, seede
 
 def test_filter_form_works_as_plain_get_and_is_enhanced_by_htmx(client, seeded):
     html = client.get("/").content.decode()
-    form = re.search(r'<form method="get" action="/#list-heading" class="filters"[^>]*>', html)
+    form = re.search(r'<form method="get" action="/#overall-heading" class="filters"[^>]*>', html)
     assert form, "the filter form submits with GET without JavaScript"
     assert 'hx-get="/"' in form.group(0)
     assert 'hx-push-url="true"' in form.group(0)
-    assert 'hx-target="#results"' in form.group(0)
+    # Figures, chart and list move together: the form replaces all three.
+    assert 'hx-target="#selection"' in form.group(0)
 
 
-def test_htmx_filter_request_gets_the_list_fragment_only(client, seeded):
-    response = client.get("/", {"theme": "promotion"}, HTTP_HX_REQUEST="true")
+def test_htmx_filter_request_gets_the_figures_chart_and_list_only(client, seeded):
+    response = client.get(
+        "/", {"theme": "promotion"}, HTTP_HX_REQUEST="true", HTTP_HX_TARGET="selection"
+    )
     html = response.content.decode()
     assert response.status_code == 200
     assert "<html" not in html
-    assert html.lstrip().startswith('<div id="results">')
+    assert html.lstrip().startswith('<div id="selection">')
+    assert 'class="verdict-bar"' in html
+    assert 'id="history-heading"' in html
     assert listed(html) == ["NOR-2012-09", "NOR-2012-10"]
     assert 'id="results-status"' in html
     assert 'data-hx-swap-oob="true"' in html
@@ -152,7 +163,7 @@ def test_unpublished_commitments_never_listed_or_counted(client, seeded):
     CommitmentFactory(published=False, title="Secret plan", theme=Theme.objects.first())
     assert "Secret plan" not in client.get("/", {"q": "Secret"}).content.decode()
     html = client.get("/").content.decode()
-    assert "0 of 10 commitments assessed" in html
+    assert "across the 0 of 10" in html or "none of the 10 commitments is assessed" in html
     assert listed(html) == [f"NOR-2012-{n:02d}" for n in range(1, 11)]
 
 
@@ -160,13 +171,13 @@ def test_unpublished_commitments_never_listed_or_counted(client, seeded):
 
 
 def test_dashboard_as_of_shows_the_past_and_labels_it(client, seeded):
-    record("NOR-2012-07", Status.IN_PROGRESS, D(2012, 9, 1))
+    record("NOR-2012-07", Status.IN_PROGRESS, D(2012, 10, 1))
     record("NOR-2012-07", Status.ACHIEVED, D(2014, 1, 1))
     past = client.get("/", {"as_of": "2013-09-13"}).content.decode()
     assert "This is the past." in past
     assert "The tracker as it stood on 13 September 2013" in past
     assert "In progress" in re.search(r'<tr id="row-NOR-2012-07">.*?</tr>', past, re.S).group(0)
-    assert "50.0&nbsp;%" in past
+    assert "50.0&nbsp;%</strong> weighted progress across the 1 of 10" in past
     today = client.get("/").content.decode()
     assert "This is the past." not in today
     assert "Achieved" in re.search(r'<tr id="row-NOR-2012-07">.*?</tr>', today, re.S).group(0)
@@ -206,7 +217,7 @@ def test_commitment_page_as_of_hides_later_follow_ups(client, seeded):
     assert "This is the past." in past
     assert "Regional workshop" in past
     assert "Initiative funded" not in past
-    assert "Status on 1 Jan 2013" in past
+    assert "Verdict on 1 Jan 2013" in past
     today = client.get(url).content.decode()
     assert "Initiative funded" in today
     assert "This is the past." not in today
@@ -223,9 +234,9 @@ def test_commitment_page_before_its_statement_says_it_was_not_made_yet(client, s
 def test_dashboard_draws_progress_chart_in_svg_with_a_table(client, seeded):
     record("NOR-2012-07", Status.IN_PROGRESS, D(2012, 9, 1))
     html = client.get("/").content.decode()
-    svg = re.search(r'<svg viewBox="0 0 640 260" role="img".*?</svg>', html, re.S).group(0)
-    assert svg.count("<path ") >= 2  # overall and the regional theme
-    assert "<title" in svg
+    chart = re.search(r'<figure class="chart">.*?</figure>', html, re.S).group(0)
+    assert chart.count('fill="none" stroke=') == 2  # the lines: overall and the regional theme
+    assert "<figcaption" in chart
     assert "The same figures as a table" in html
     assert "<td>50.0</td>" in html
 
@@ -242,12 +253,17 @@ def test_public_pages_have_no_style_attributes_or_inline_scripts(client, seeded)
 # Freshness
 
 
-def test_each_commitment_shows_when_it_was_last_reviewed(client, seeded):
+def test_each_commitment_shows_its_latest_evidence_and_when_it_was_last_checked(client, seeded):
     record("NOR-2012-07", Status.IN_PROGRESS, D(2013, 2, 3))
-    assert "Last reviewed" in client.get("/").content.decode()
+    listing = client.get("/").content.decode()
+    assert "Latest evidence" in listing
+    assert "Last checked" in listing
     detail = client.get("/commitments/NOR-2012-07/").content.decode()
-    assert "Last reviewed" in detail
-    assert "3 February 2013" in detail
+    assert "Latest evidence" in detail
+    assert "Last checked" in detail
+    assert '<time datetime="2013-02-03">3 February 2013</time>' in detail
+    today = timezone.localdate()
+    assert f'<time datetime="{today.isoformat()}">' in detail  # recorded today
 
 
 def test_commitments_past_their_review_date_are_marked_publicly(client, seeded):

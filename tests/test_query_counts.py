@@ -41,11 +41,11 @@ class Case:
     role: str
     url: str
     budget: int
-    htmx: bool = False
+    htmx: str = ""  # the element an htmx request replaces: "results" (a page), "selection"
     shows: bytes = b"REF-"  # what the answer must contain: a count on an empty page proves little
 
     def __str__(self):
-        return f"{self.role}{' (htmx)' if self.htmx else ''} {self.url}"
+        return f"{self.role}{f' (htmx {self.htmx})' if self.htmx else ''} {self.url}"
 
 
 # (who, URL, most queries): one line per case. Every page that reads a stored copy derived
@@ -57,19 +57,21 @@ BUDGETS = [
     # never one per row; a chosen delegation skips the breakdown.
     Case(ANONYMOUS, "/", 14),
     Case(ANONYMOUS, "/?page=2", 14),
-    Case(ANONYMOUS, "/?theme=theme-a&status=in_progress", 16),
+    Case(ANONYMOUS, "/?theme=theme-a&status=not_confirmed", 16),
     Case(ANONYMOUS, "/?q=Commitment", 15),
     Case(ANONYMOUS, "/?article=6", 16),
     Case(ANONYMOUS, "/?as_of=2014-01-01", 14),
     Case(ANONYMOUS, "/?as_of=2013-06-30", 14),
     Case(ANONYMOUS, "/fr/", 14),
-    Case(ANONYMOUS, "/fr/?theme=theme-a&status=in_progress&article=6&q=Commitment", 17),
+    Case(ANONYMOUS, "/fr/?theme=theme-a&status=not_confirmed&article=6&q=Commitment", 17),
     Case(ANONYMOUS, "/es/?as_of=2014-01-01&statement=statement-a", 16),
     Case(ANONYMOUS, "/?delegation=Testland", 14),
-    Case(ANONYMOUS, "/", 4, htmx=True),
-    Case(ANONYMOUS, "/?theme=theme-a", 6, htmx=True),
-    Case(ANONYMOUS, "/?theme=theme-a&q=Commitment", 6, htmx=True),
-    Case(ANONYMOUS, "/?delegation=Testland", 5, htmx=True),
+    # htmx: a page of the list; a filter (figures, chart and list of the selection).
+    Case(ANONYMOUS, "/?page=2", 3, htmx="results"),
+    Case(ANONYMOUS, "/", 9, htmx="selection"),
+    Case(ANONYMOUS, "/?theme=theme-a", 11, htmx="selection"),
+    Case(ANONYMOUS, "/?theme=theme-a&q=Commitment", 11, htmx="selection"),
+    Case(ANONYMOUS, "/?delegation=Testland", 10, htmx="selection"),
     # Commitment and statement pages (a statement's figures: one query).
     Case(ANONYMOUS, "/commitments/REF-0001/", 5),
     Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 5),
@@ -161,7 +163,7 @@ def users():
 
 
 def fetch(client, case):
-    headers = {"HX-Request": "true"} if case.htmx else {}
+    headers = {"HX-Request": "true", "HX-Target": case.htmx} if case.htmx else {}
     response = client.get(case.url, headers=headers)
     assert response.status_code == 200, f"{case}: {response.status_code}"
     # A count taken on an empty list misses the queries that load rows (prefetches).

@@ -16,8 +16,8 @@ def test_dashboard_shows_overall_progress_and_how_it_is_computed(client, seeded)
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "10 not yet assessed" in html
-    assert "How this figure is computed" in html
+    assert 'Not yet assessed <strong class="count">10</strong>' in html
+    assert "How these figures are computed" in html
     assert "NOR-2012-01" in html
     assert "NOR-2012-10" in html
 

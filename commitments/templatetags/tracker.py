@@ -1,7 +1,9 @@
 """Small tags for markup repeated on every row of the public lists."""
 
 from django import template
+from django.utils import formats
 from django.utils.html import format_html
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -14,3 +16,25 @@ def badge(status, label):
     and an include costs a template lookup and a context push each time.
     """
     return format_html('<span class="badge badge-{}">{}</span>', status, label)
+
+
+@register.simple_tag
+def verdict(commitment):
+    """A commitment's public verdict on the day its queryset shows: its status badge (and
+    progress figure), or "not confirmed since <date of its latest evidence>" with the verdict
+    that evidence gave."""
+    if not commitment.confirmed:
+        return format_html(
+            '<span class="badge badge-not_confirmed">{}</span> '
+            '<span class="not-confirmed">{}</span>',
+            gettext("Not confirmed"),
+            gettext("since %(date)s (last verdict: %(status)s)")
+            % {
+                "date": formats.date_format(commitment.last_follow_up_on),
+                "status": commitment.status.label,
+            },
+        )
+    html = badge(commitment.status.value, commitment.status.label)
+    if commitment.progress is not None:
+        html += format_html(' <span class="progress-figure">{}&nbsp;%</span>', commitment.progress)
+    return html

@@ -259,7 +259,7 @@ def test_print_shows_content_without_controls(page: Page, live_server, tracker):
     assert ", ," not in footer.inner_text()
     page.goto(f"{live_server.url}/")
     expect(page.locator("form.filters")).to_be_hidden()
-    expect(page.locator(".chart-svg")).to_be_visible()
+    expect(page.locator(".chart-svg").first).to_be_visible()
 
 
 def test_public_pages_fetch_nothing_from_another_host(page: Page, live_server, tracker):
