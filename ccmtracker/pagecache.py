@@ -59,8 +59,9 @@ LOCK_STRIPES = 64
 
 
 def public_etag(request, *args, **kwargs) -> str:
-    """An ETag for a public URL: it changes whenever any public data does."""
-    url = f"{get_language()}|{request.get_full_path()}".encode()
+    """An ETag for a public URL: it changes whenever any public data does, and each day (a
+    verdict lapses when its evidence ages past the confirmation window, with no write)."""
+    url = f"{get_language()}|{timezone.localdate().isoformat()}|{request.get_full_path()}".encode()
     return f'"{current_generation()}-{hashlib.blake2b(url, digest_size=8).hexdigest()}"'
 
 
@@ -88,10 +89,14 @@ def page_key(request) -> str:
         [
             get_language() or "",
             request.headers.get("HX-Request", ""),
+            # An htmx request answers the part it replaces: a page of the list, or the
+            # figures, chart and list of a filter.
+            request.headers.get("HX-Target", ""),
             request.headers.get("HX-History-Restore-Request", ""),
             # Pages are stored as sent: compressed for clients that take gzip, or plain.
             "gzip" if ACCEPTS_GZIP.search(request.headers.get("Accept-Encoding", "")) else "",
-            # Some pages say what is overdue today: a new day is a new page.
+            # Pages say what is overdue today and which verdicts have lapsed: a new day is a
+            # new page.
             timezone.localdate().isoformat(),
             request.build_absolute_uri(),
         ]

@@ -179,7 +179,7 @@ def _csv_chunks(fields, records):
 def _respond(fmt, name, fields, records, meta):
     stamp = (meta["as_of"] or timezone.localdate().isoformat()).replace("-", "")
     if meta["known_on"]:
-        stamp += "-known" + meta["known_on"].replace("-", "")
+        stamp += "-known" + "".join(c for c in meta["known_on"][:19] if c.isdigit() or c == "T")
     filename = f"ccmtracker-{name}-{stamp}.{fmt}"
     if fmt == "json":
         with translation.override("en"):
@@ -207,7 +207,7 @@ def _meta(schema, form, point):
         "schema": f"ccmtracker/{schema}/v{SCHEMA_VERSION}",
         "generated_at": timezone.now().isoformat(timespec="seconds"),
         "as_of": _iso(point.as_at),
-        "known_on": _iso(point.known_on),
+        "known_on": point.known_param or None,
         "filters": {
             name: form.data.get(name) for name in form.LIST_FILTERS if form.cleaned_data.get(name)
         },

@@ -1,3 +1,4 @@
+import datetime
 import functools
 
 from django import forms
@@ -205,9 +206,9 @@ def public_delegations():
     )
 
 
-def _day_field(label, **kwargs):
+def _day_field(label, field=forms.DateField, **kwargs):
     """An optional day in a public address, as YYYY-MM-DD, with the browser's date picker."""
-    return forms.DateField(
+    return field(
         label=label,
         required=False,
         input_formats=["%Y-%m-%d"],
@@ -215,6 +216,23 @@ def _day_field(label, **kwargs):
         error_messages={"invalid": _("Enter a date as YYYY-MM-DD, for example 2012-09-14.")},
         **kwargs,
     )
+
+
+class DayOrMomentField(forms.DateField):
+    """A day (YYYY-MM-DD), or a moment to the second in UTC (YYYY-MM-DDTHH:MM:SSZ), the form
+    a permanent link gives "as recorded" so that what is recorded later the same day stays
+    out of it."""
+
+    def to_python(self, value):
+        if isinstance(value, str) and len(value) == 20 and value.endswith("Z"):
+            try:
+                moment = datetime.datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ")
+            except ValueError as error:
+                raise forms.ValidationError(
+                    self.error_messages["invalid"], code="invalid"
+                ) from error
+            return moment.replace(tzinfo=datetime.UTC)
+        return super().to_python(value)
 
 
 class PublicFilterForm(forms.Form):
@@ -254,6 +272,7 @@ class PublicFilterForm(forms.Form):
     as_of = _day_field(_("Show the tracker as it stood on"))
     known_on = _day_field(
         _("As recorded on"),
+        field=DayOrMomentField,
         help_text=_("Leave out what was recorded after this day: the view a citation saw."),
     )
 
@@ -274,7 +293,11 @@ class PublicFilterForm(forms.Form):
 
     def _not_future(self, name):
         value = self.cleaned_data[name]
-        if value and value > timezone.localdate():
+        if isinstance(value, datetime.datetime):
+            future = value > timezone.now()
+        else:
+            future = value and value > timezone.localdate()
+        if future:
             raise forms.ValidationError(_("This date is in the future."))
         return value
 

@@ -258,10 +258,11 @@ OLDEST_FIRST = tuple(field.removeprefix("-") for field in TIMELINE)
 @dataclass(frozen=True)
 class Viewpoint:
     """When the tracker is looked at from: as at a date (what had happened by then) and as
-    known on a date (what had been recorded by the end of that day). None: today."""
+    known on a date (what had been recorded by the end of that day) or at a moment (what had
+    been recorded by then, to the second: what a permanent link cites). None: today."""
 
     as_at: datetime.date | None = None
-    known_on: datetime.date | None = None
+    known_on: datetime.date | datetime.datetime | None = None
 
     @property
     def is_now(self):
@@ -273,12 +274,41 @@ class Viewpoint:
         return self.as_at or timezone.localdate()
 
     @property
+    def known_at_moment(self):
+        return isinstance(self.known_on, datetime.datetime)
+
+    @property
+    def known_day(self):
+        """The day of `known_on`, in the tracker's time zone."""
+        if self.known_at_moment:
+            return timezone.localdate(self.known_on)
+        return self.known_on
+
+    @property
     def recorded_before(self):
-        """The first moment after the `known_on` day, in the tracker's time zone."""
+        """The first moment after what it knows: after the `known_on` day, in the tracker's
+        time zone, or after the second of a `known_on` moment."""
         if self.known_on is None:
             return None
+        if self.known_at_moment:
+            return self.known_on.replace(microsecond=0) + datetime.timedelta(seconds=1)
         next_day = self.known_on + datetime.timedelta(days=1)
         return timezone.make_aware(datetime.datetime.combine(next_day, datetime.time.min))
+
+    @property
+    def known_param(self):
+        """`known_on` as an address gives it: YYYY-MM-DD, or YYYY-MM-DDTHH:MM:SSZ (UTC)."""
+        if self.known_at_moment:
+            return self.known_on.astimezone(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        return self.known_on.isoformat() if self.known_on else ""
+
+    def recorded_label(self):
+        """When what it shows had been recorded by, in words: a day, or a day and a time."""
+        if self.known_on is None:
+            return formats.date_format(timezone.localdate())
+        if self.known_at_moment:
+            return formats.date_format(timezone.localtime(self.known_on), "DATETIME_FORMAT")
+        return formats.date_format(self.known_on)
 
     def query(self):
         """`as_of=…&known_on=…` for links that keep this viewpoint ("" for today)."""
@@ -286,7 +316,7 @@ class Viewpoint:
         if self.as_at:
             parts.append(f"as_of={self.as_at.isoformat()}")
         if self.known_on:
-            parts.append(f"known_on={self.known_on.isoformat()}")
+            parts.append(f"known_on={self.known_param}")
         return "&".join(parts)
 
 

@@ -111,7 +111,8 @@ def _viewpoint_context(point, base, keep=""):
     forever, whatever is back-filled later) and the same page today. `base`: the page's
     path; `keep`: its other query parameters (the list's filters)."""
     today = timezone.localdate()
-    fixed = Viewpoint(point.as_at or today, point.known_on or today)
+    # "As recorded" to the second: a back-fill recorded later today stays out of it too.
+    fixed = Viewpoint(point.as_at or today, point.known_on or timezone.now().replace(microsecond=0))
 
     def url(query):
         query = "&".join(part for part in (keep, query) if part)
@@ -125,6 +126,7 @@ def _viewpoint_context(point, base, keep=""):
         "point_query": point.query(),
         "today": today,
         "permalink": url(fixed.query()),
+        "fixed": fixed,  # the viewpoint the permanent link fixes
         "today_url": url(""),
     }
 
@@ -133,7 +135,7 @@ def _cite(request, context, title, delegation="", reference=""):
     """The "Cite this page" block: the permanent link (absolute) and a suggested citation
     that names the two dates it fixes and the day it was retrieved."""
     url = request.build_absolute_uri(context["permalink"])
-    point, today = context["point"], context["today"]
+    fixed = context["fixed"]
     citation = _(
         "%(delegation)s“%(title)s”%(reference)s, Convention on Cluster Munitions commitments "
         "tracker, as at %(as_at)s, as recorded on %(known_on)s. Retrieved %(today)s from %(url)s."
@@ -141,9 +143,9 @@ def _cite(request, context, title, delegation="", reference=""):
         "delegation": f"{delegation}, " if delegation else "",
         "title": title,
         "reference": f" ({reference})" if reference else "",
-        "as_at": formats.date_format(point.as_at or today),
-        "known_on": formats.date_format(point.known_on or today),
-        "today": formats.date_format(today),
+        "as_at": formats.date_format(fixed.as_at),
+        "known_on": formats.date_format(fixed.known_day),
+        "today": formats.date_format(context["today"]),
         "url": url,
     }
     return {"cite_url": url, "citation": citation}
@@ -173,7 +175,7 @@ def _query_string(request, form, exclude=()):
 @require_safe
 @public_page
 @gzip_page  # public pages hold no secret, so compression gives BREACH nothing
-@vary_on_headers("HX-Request")
+@vary_on_headers("HX-Request", "HX-Target")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     ensure_current()
     form, point, commitments, matching = public_selection(request.GET)

@@ -1,6 +1,7 @@
 """The shared page cache: what it stores, for whom, and that a change shows at once."""
 
 import contextlib
+import datetime
 import gzip
 import os
 import socket
@@ -9,6 +10,7 @@ import sys
 import time
 import urllib.request
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from django.core.cache import cache
@@ -18,6 +20,7 @@ from django.db import connection
 from django.http import HttpResponse
 from django.test import Client, RequestFactory
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from django.views.decorators.http import condition
 
 from ccmtracker.pagecache import (
@@ -191,6 +194,26 @@ def test_htmx_fragment_and_full_page_are_cached_apart(client, seeded):
     assert "<html" in client.get("/").content.decode()
     assert "<html" not in client.get("/", headers={"HX-Request": "true"}).content.decode()
     assert "HX-Request" in full["Vary"]
+
+
+def test_htmx_answers_for_different_targets_are_cached_apart(client, seeded):
+    """A page of the list and a filter's answer for the same URL are different fragments."""
+    page = {"HX-Request": "true", "HX-Target": "results"}
+    selection = {"HX-Request": "true", "HX-Target": "selection"}
+    assert client.get("/", headers=page).content.decode().lstrip().startswith('<div id="results"')
+    answer = client.get("/", headers=selection)
+    assert answer.content.decode().lstrip().startswith('<div id="selection"')
+    assert "HX-Target" in answer["Vary"]
+    assert client.get("/", headers=page).content.decode().lstrip().startswith('<div id="results"')
+
+
+def test_an_export_etag_changes_with_the_day(db):
+    """Verdicts lapse at midnight with no write: yesterday's ETag must not earn a 304."""
+    request = RequestFactory().get("/data/commitments.json")
+    today = public_etag(request)
+    tomorrow = timezone.localdate() + datetime.timedelta(days=1)
+    with mock.patch("django.utils.timezone.localdate", return_value=tomorrow):
+        assert public_etag(request) != today
 
 
 def test_compressed_and_plain_pages_are_cached_apart(client, seeded):

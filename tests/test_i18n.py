@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.utils import timezone
 
 from commitments.models import Commitment, Status
 from commitments.records import record_follow_up
@@ -53,6 +54,8 @@ def test_dates_and_numbers_are_localised(client, seeded):
     assert "3 February 2013" in english
     assert "3 février 2013" in french
     assert "3 de febrero de 2013" in spanish
+    # Fresh evidence: the 2013 "in progress" has lapsed (not confirmed) and would not count.
+    record("NOR-2012-07", Status.IN_PROGRESS, timezone.localdate())
     assert "75.0&nbsp;%" in client.get("/").content.decode()
     assert "75,0&nbsp;%" in client.get("/fr/").content.decode()
     assert "75,0&nbsp;%" in client.get("/es/").content.decode()

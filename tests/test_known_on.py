@@ -1,6 +1,9 @@
 """As known on a date: a cited view keeps saying what it said, whatever is back-filled later."""
 
 import datetime
+import json
+import re
+import time
 
 import pytest
 from django.db import connection
@@ -167,3 +170,47 @@ def test_the_history_as_known_on_each_day_says_what_a_recompute_says(seeded):
             points = [p for p in history if p.date <= day]
             expected = figures(recompute(day, point.recorded_before))[0]
             assert (points[-1].overall if points else None) == expected, (known_on, day)
+
+
+def test_the_permanent_link_fixes_the_moment_so_a_same_day_back_fill_stays_out(client, seeded):
+    """A reader cites the page at 10:00; at 11:00 staff back-date a follow-up. The link the
+    reader copied fixes "as recorded" to the second, not to the day: it still shows what the
+    reader saw."""
+    user = UserFactory(is_staff=True)
+    record_follow_up(
+        Commitment.objects.get(reference="NOR-2012-01"), status=Status.ON_TRACK, by=user
+    )
+    page = client.get("/")
+    permalink = page.context["permalink"]
+    moment = re.search(r"known_on=(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ)", permalink).group(1)
+    assert f"as_of={timezone.localdate().isoformat()}" in permalink
+    cited = client.get(permalink)
+    assert cited.status_code == 200
+    assert cited.context["point"].known_param == moment
+    assert shown(cited) == shown(page)
+    assert permalink.replace("&", "&amp;") in cited.content.decode()  # it cites itself
+
+    time.sleep(1.05)  # "as recorded" is kept to the second
+    record_follow_up(
+        Commitment.objects.get(reference="NOR-2012-02"),
+        status=Status.OFF_TRACK,
+        by=user,
+        happened_on=timezone.localdate() - datetime.timedelta(days=3),
+    )
+    assert shown(client.get("/")) != shown(page)
+    assert shown(client.get(permalink)) == shown(page)
+    # The day alone takes the back-fill in: that is why the link carries the moment.
+    assert shown(client.get(f"/?known_on={timezone.localdate().isoformat()}")) != shown(page)
+    # The exports of the link say the same.
+    data = json.loads(client.get("/data/commitments.json" + permalink[1:]).content)
+    assert data["known_on"] == moment
+    assert {r["reference"]: r["status"] for r in data["commitments"]}["NOR-2012-02"] == (
+        "not_assessed"
+    )
+
+
+def test_a_moment_in_the_future_or_malformed_is_refused_with_a_message(client, seeded):
+    later = (timezone.now() + datetime.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert "This date is in the future." in client.get(f"/?known_on={later}").content.decode()
+    bad = client.get("/?known_on=2020-13-01T10:00:00Z").content.decode()
+    assert "Enter a date as YYYY-MM-DD" in bad

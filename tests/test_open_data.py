@@ -57,7 +57,8 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
         "reference", "title", "url", "statement", "statement_url", "delegation",
         "statement_date", "theme", "kind", "articles", "weight", "quote", "status",
         "status_label", "progress", "last_follow_up_on", "next_review", "review_overdue",
-        "last_recorded_at",
+        "last_recorded_at", "verdict", "verdict_label", "confirmed", "confirm_by",
+        "counted_progress",
     ]  # fmt: skip
     assert csv_header(client.get("/data/follow-ups.csv")) == [
         "id", "commitment", "commitment_url", "happened_on", "status", "status_label",

@@ -47,6 +47,9 @@ TEXT_SIZES = """
 """
 
 
+RECENT = datetime.date.today() - datetime.timedelta(days=30)
+
+
 @pytest.fixture
 def history(db):
     """The seed statement with a history in which two themes coincide at 100 % and one is
@@ -61,6 +64,10 @@ def history(db):
         ("NOR-2012-03", Status.ON_TRACK, D(2013, 9, 9)),
         ("NOR-2012-07", Status.IN_PROGRESS, D(2014, 3, 1)),
         ("NOR-2012-06", Status.OFF_TRACK, D(2015, 6, 1)),
+        # Confirmed lately: without new evidence an "on track" of 2013 has lapsed.
+        ("NOR-2012-09", Status.ON_TRACK, RECENT),
+        ("NOR-2012-02", Status.ON_TRACK, RECENT),
+        ("NOR-2012-03", Status.ON_TRACK, RECENT),
     ]:
         record_follow_up(
             Commitment.objects.get(reference=reference), status=status, by=user, happened_on=on

@@ -72,7 +72,9 @@ def test_visitor_filters_opens_switches_language_goes_back_in_time_and_downloads
     expect(page).to_have_url(f"{live_server.url}/?theme=promotion")
     rows = page.locator("#results tbody tr")
     expect(rows).to_have_count(2)
-    expect(page.locator("#results-status")).to_have_text("2 commitments match.")
+    expect(page.locator("#results-status")).to_have_text(
+        "2 commitments match; figures, chart and list updated."
+    )
     assert page.evaluate("window.noReloadMarker") == "still here"
 
     # Open a commitment.
@@ -143,7 +145,7 @@ def test_htmx_updated_list_has_no_accessibility_violation(page: Page, live_serve
     page.goto(f"{live_server.url}/fr/")
     page.get_by_label("Thème", exact=True).select_option("norm")
     expect(page).to_have_url(re.compile(r"theme=norm"))
-    page.get_by_label("Statut", exact=True).select_option("achieved")
+    page.get_by_label("Verdict", exact=True).select_option("achieved")
     expect(page.locator("#results .empty")).to_be_visible()
     results = Axe().run(page)
     assert results.violations_count == 0, results.generate_report()
@@ -159,7 +161,7 @@ def test_back_keeps_the_live_region_and_enter_in_search_sends_one_request(
     page.goto(f"{live_server.url}/")
     page.get_by_label("Theme", exact=True).select_option("promotion")
     expect(page).to_have_url(f"{live_server.url}/?theme=promotion")
-    page.get_by_label("Status", exact=True).select_option("achieved")
+    page.get_by_label("Verdict", exact=True).select_option("achieved")
     expect(page.locator("#results tbody tr")).to_have_count(1)
 
     # Back: htmx asks the server for the earlier page and swaps it in whole.
@@ -168,11 +170,13 @@ def test_back_keeps_the_live_region_and_enter_in_search_sends_one_request(
     expect(page.locator("#results tbody tr")).to_have_count(2)
     expect(page.locator("#results-status")).to_have_count(1)
     # The live region is still there to announce the next change.
-    page.get_by_label("Status", exact=True).select_option("on_track")
-    expect(page.locator("#results-status")).to_have_text("1 commitment matches.")
+    page.get_by_label("Verdict", exact=True).select_option("not_confirmed")
+    expect(page.locator("#results-status")).to_have_text(
+        "1 commitment matches; figures, chart and list updated."
+    )
 
     # Enter in the search box: one request (it fires submit, and change too).
-    page.get_by_label("Status", exact=True).select_option("")
+    page.get_by_label("Verdict", exact=True).select_option("")
     expect(page.locator("#results tbody tr")).to_have_count(2)
     htmx_requests.clear()
     page.get_by_role("searchbox", name="Search").fill("bilateral")
