@@ -179,7 +179,6 @@ def _query_string(request, form, exclude=()):
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     ensure_current()
     form, point, commitments, matching = public_selection(request.GET)
-    _point, filters = form.selection()
     filtered = form.has_list_filters()
     page = _page(request, matching.for_list(), COMMITMENTS_PER_PAGE)
     context = {
@@ -223,11 +222,13 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
             "history_themes": themes,
             "chart": progress_chart(history, themes, until),
             "status_scale": [(status, STATUS_INFO[status]) for status in Status],
-            "delegations": _delegation_breakdown(request, form, filters, matching),
+            "delegations": _delegation_breakdown(request, form, matching),
         }
     )
     context.update(
-        _cite(request, context, _("Progress on the commitments"), filters.get("delegation", ""))
+        _cite(
+            request, context, _("Progress on the commitments"), form.cleaned_data.get("delegation")
+        )
     )
     if htmx:
         # The figures, chart and list in place; a count for screen readers and the citation
@@ -246,11 +247,11 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/dashboard.html", context)
 
 
-def _delegation_breakdown(request, form, filters, matching):
+def _delegation_breakdown(request, form, matching):
     """(delegation, its ProgressSummary, the address of its filtered list) for each
     delegation in the selection, when there is more than one: one average over several
     delegations is the figure nobody should quote alone. None otherwise."""
-    if filters.get("delegation"):
+    if form.cleaned_data.get("delegation"):
         return None  # the selection is one delegation's
     _overall, groups = matching.summaries(by="statement__delegation")
     if len(groups) < 2:
