@@ -208,7 +208,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         history = progress_history(until, point.known_on, selection=matching)
     else:
         history = shared(
-            f"progress_history:{until}:{point.known_on}",
+            f"progress_history:{until}:{point.known_param}",
             lambda: progress_history(until, point.known_on),
         )
     context.update(
