@@ -260,6 +260,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
                 ]
             },
         ),
+        (_("Assessment"), {"fields": ["reading", "criteria"]}),
         (
             _("Current state (from the follow-ups)"),
             {"fields": ["status", "progress", "last_follow_up_on", "created_at"]},

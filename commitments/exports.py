@@ -48,6 +48,8 @@ COMMITMENT_FIELDS = [
     "confirmed",
     "confirm_by",
     "counted_progress",
+    "criteria",
+    "reading",
 ]
 
 FOLLOW_UP_FIELDS = [
@@ -95,6 +97,9 @@ def commitment_records(request, commitments, point):
             "confirmed": commitment.confirmed,
             "confirm_by": _iso(commitment.confirm_by),
             "counted_progress": commitment.counted_progress,
+            # Stored as "" when absent; docs/open-data.md: empty is null (an empty CSV cell).
+            "criteria": commitment.criteria or None,
+            "reading": commitment.reading or None,
         }
 
 

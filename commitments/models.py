@@ -13,6 +13,15 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .criteria import (
+    CRITERIA_MAX_LENGTH,
+    READING_MAX_LENGTH,
+    kind_error,
+    one_newline,
+    parse_criteria,
+    validate_criteria,
+)
+
 logger = logging.getLogger(__name__)
 
 
@@ -577,6 +586,28 @@ class Commitment(models.Model):
     published = models.BooleanField(
         default=True, help_text="Unpublished commitments are seen by staff only."
     )
+    criteria = models.TextField(
+        _("what would count as progress"),
+        blank=True,
+        validators=[MaxLengthValidator(CRITERIA_MAX_LENGTH), validate_criteria],
+        help_text=_(
+            "What evidence would move it to each status, one line a status: the status, a "
+            "colon, then the evidence, e.g. “On track: at least one … recorded in the last 12 "
+            "months, with a source.” One-off commitments: Not started, Off track, In progress, "
+            "Achieved; continuous ones: Off track, On track. Public: shown on its page and "
+            "exported."
+        ),
+    )
+    reading = models.TextField(
+        _("how this is read"),
+        blank=True,
+        validators=[MaxLengthValidator(READING_MAX_LENGTH)],
+        help_text=_(
+            "Where the words are not a plain promise (“is necessary”, “we are interested "
+            "in”): how the tracker reads them and judges them. Public: shown on its page and "
+            "exported."
+        ),
+    )
     # Its state (status, progress, dates) is derived from its follow-ups: CommitmentState.
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -604,6 +635,10 @@ class Commitment(models.Model):
         return reverse("commitment_detail", args=[self.reference])
 
     def clean(self):
+        # A browser sends a textarea's lines as CRLF: one form, so a save changes nothing.
+        self.criteria, self.reading = one_newline(self.criteria), one_newline(self.reading)
+        if problem := kind_error(self.criteria, self.kind):
+            raise ValidationError({"criteria": problem})
         if self.statement_id and self.quote and self.quote not in self.statement.text:
             raise ValidationError(
                 {"quote": _("This quote does not occur word for word in the statement's text.")}
@@ -693,6 +728,11 @@ class Commitment(models.Model):
     @property
     def allowed_statuses(self):
         return STATUSES_BY_KIND[Kind(self.kind)]
+
+    def assessment_criteria(self):
+        """What evidence would move it to each status: [Criterion(status, evidence)] in
+        scale order, read from `criteria` (commitments/criteria.py)."""
+        return parse_criteria(self.criteria)
 
     def is_overdue(self, today=None):
         return self.next_review is not None and self.next_review < (today or timezone.localdate())

@@ -325,6 +325,8 @@ class CommitmentResource(BoundedResource):
             "owner",
             "next_review",
             "published",
+            "reading",
+            "criteria",
         ]
         export_order = fields
         skip_unchanged = True

@@ -42,6 +42,9 @@ def commitment_form_data(commitment):
         "owner": "",
         "next_review": "",
         "published": "on",
+        # A browser sends a textarea's lines as CRLF.
+        "reading": commitment.reading.replace("\n", "\r\n"),
+        "criteria": commitment.criteria.replace("\n", "\r\n"),
         "based_on_version": commitment.version,
     }
     return data
@@ -150,7 +153,7 @@ def test_stale_admin_edit_is_refused_keeps_input_and_writes_nothing(
     html = response.content.decode()
     assert response.status_code == 409  # the form again, with what changed
     assert "Not saved: NOR-2012-10 was changed by someone else" in html
-    assert "Title: Make universalisation a high priority" in html
+    assert "Title: Universalisation to be given high priority" in html
     assert "→ Their title" in html
     assert "colleague" in html
     assert "Meanwhile" in html
@@ -200,7 +203,7 @@ def test_history_page_shows_the_diff_to_staff(staff_client, staff_user, seeded):
     ).content.decode()
     assert "Presidency priority" in html
     assert staff_user.username in html
-    assert "Make universalisation a high priority" in html
+    assert "Universalisation to be given high priority" in html
 
 
 def test_statement_and_theme_changes_are_audited(staff_client, staff_user, seeded):

@@ -6,6 +6,8 @@ database at a closed port (or a SQLite file in a missing folder) in a child proc
 settings are read at start-up.
 """
 
+import csv
+import io
 import json
 import logging
 import os
@@ -262,17 +264,18 @@ def test_a_refused_permission_is_logged_as_one_line(client, viewer, seeded, capl
 
 
 def commitments_csv(rows=1, *, reference="NOR-X-{i:05d}", **cells):
-    """A commitment import file: `rows` new commitments quoting the seeded statement."""
-    exported = CommitmentResource().export().csv.splitlines(keepends=True)
-    header, row = exported[0], exported[1]
-    existing = row.split(",")[0]
-    lines = []
+    """A commitment import file: `rows` new commitments quoting the seeded statement. Copies
+    of the first exported row, read and written as CSV: its criteria span several lines."""
+    header, row = list(csv.reader(io.StringIO(CommitmentResource().export().csv)))[:2]
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
     for i in range(rows):
-        line = row.replace(existing, reference.format(i=i), 1)
+        line = [reference.format(i=i), *row[1:]]
         for old, new in cells.items():
-            line = line.replace(old, new)
-        lines.append(line)
-    return header + "".join(lines)
+            line = [cell.replace(old, new) for cell in line]
+        writer.writerow(line)
+    return out.getvalue()
 
 
 def admin_import(client, text, name="commitments.csv"):
@@ -326,8 +329,8 @@ def test_import_over_the_size_limit_is_refused_before_reading(
 def test_import_with_a_repeated_reference_is_a_row_error(client, administrator, seeded):
     client.force_login(administrator)
     before = snapshot()
-    text = commitments_csv(3, reference="NOR-X-{i}")
-    text += text.splitlines(keepends=True)[1]  # NOR-X-0 again, on line 4
+    text = commitments_csv(4, reference="NOR-X-{i}").replace("NOR-X-3,", "NOR-X-0,", 1)
+    # NOR-X-0 again, on line 4
     response = admin_import(client, text)
     assert_refused_cleanly(response, "“NOR-X-0” is already on line 1 of this file")
     assert snapshot() == before
@@ -349,7 +352,9 @@ def test_import_with_wrong_headers_says_which_columns_without_a_traceback(
 def test_import_with_a_nul_character_is_refused_on_every_database(client, administrator, seeded):
     client.force_login(administrator)
     before = snapshot()
-    response = admin_import(client, commitments_csv(2, **{"Work continuously": "Work\x00 cont"}))
+    response = admin_import(
+        client, commitments_csv(2, **{"Continuous work": "Continuous\x00 work"})
+    )
     assert_refused_cleanly(response, "NUL character")
     assert snapshot() == before
 

@@ -42,7 +42,8 @@ def test_export_has_no_internal_notes_or_derived_state(seeded, staff_user):
     assert CANARY not in csv
     header = csv.splitlines()[0]
     assert header == (
-        "reference,statement,theme,title,quote,kind,articles,weight,owner,next_review,published"
+        "reference,statement,theme,title,quote,kind,articles,weight,owner,next_review,published,"
+        "reading,criteria"
     )
 
 
@@ -53,7 +54,7 @@ def bad_and_good_rows():
     new = (
         "NOR-2012-11,norway-2012-04-16-universalisation,promotion,Promote implementation,"
         '"And in this way all states should be in a position to promote implementation and '
-        'universalisation of the Convention in this way.",continuous,"6,21",1,,,0\r\n'
+        'universalisation of the Convention in this way.",continuous,"6,21",1,,,0,,\r\n'
     )
     bad = new.replace("NOR-2012-11", "NOR-2012-12").replace("all states should", "all should")
     return header + new + bad, header + new
@@ -77,7 +78,7 @@ def test_import_with_a_bad_row_reports_it_and_writes_nothing(seeded):
 def test_import_of_a_changed_commitment_bumps_version_and_is_audited(seeded):
     history_before = Commitment.objects.get(reference="NOR-2012-01").history.count()
     csv = export_csv(CommitmentResource()).replace(
-        "Work continuously for more ratifications and new accessions", "Renamed by import"
+        "Continuous work needed for more ratifications and new accessions", "Renamed by import"
     )
     result = CommitmentResource().import_data(Dataset().load(csv, format="csv"), dry_run=False)
     assert not result.has_errors()

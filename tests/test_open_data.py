@@ -58,7 +58,7 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
         "statement_date", "theme", "kind", "articles", "weight", "quote", "status",
         "status_label", "progress", "last_follow_up_on", "next_review", "review_overdue",
         "last_recorded_at", "verdict", "verdict_label", "confirmed", "confirm_by",
-        "counted_progress",
+        "counted_progress", "criteria", "reading",
     ]  # fmt: skip
     assert csv_header(client.get("/data/follow-ups.csv")) == [
         "id", "commitment", "commitment_url", "happened_on", "status", "status_label",
@@ -189,12 +189,12 @@ def test_updates_feed_lists_public_follow_ups_newest_first(client, history):
     feed = parse_feed(client.get("/feed/"))
     entries = feed.findall(f"{ATOM}entry")
     assert [e.find(f"{ATOM}title").text for e in entries] == [
-        "NOR-2012-07: Achieved — Support and facilitate regional universalisation and "
-        "implementation initiatives",
+        "NOR-2012-07: Achieved — Interest in looking at how to support and facilitate regional "
+        "universalisation and implementation initiatives",
         "NOR-2012-09: On track — Promote the Convention in bilateral meetings and "
-        "multilateral fora",
-        "NOR-2012-07: In progress — Support and facilitate regional universalisation and "
-        "implementation initiatives",
+        "multilateral fora, at political and working level",
+        "NOR-2012-07: In progress — Interest in looking at how to support and facilitate regional "
+        "universalisation and implementation initiatives",
     ]
     link = entries[0].find(f"{ATOM}link").get("href")
     assert link.startswith("http://testserver/commitments/NOR-2012-07/#follow-up-")
@@ -254,3 +254,23 @@ def test_empty_evidence_is_null_in_json_and_an_empty_cell_in_csv(client, history
     assert funded["evidence_label"] == "Press release"
     rows = read_csv(client.get("/data/follow-ups.csv"))
     assert [row["evidence_url"] for row in rows] == ["", "", "https://example.org/funded"]
+
+
+def test_exports_carry_each_commitments_criteria_and_reading_as_text(client, history):
+    seeded = Commitment.objects.get(reference="NOR-2012-07")
+    rows = {row["reference"]: row for row in read_csv(client.get("/data/commitments.csv"))}
+    row = rows["NOR-2012-07"]
+    assert row["criteria"] == seeded.criteria  # the lines in one cell, as written
+    assert row["criteria"].splitlines()[0].startswith("Not started: ")
+    assert row["reading"] == seeded.reading
+    assert rows["NOR-2012-09"]["reading"] == ""  # a plain promise: nothing to explain
+    items = {c["reference"]: c for c in client.get("/data/commitments.json").json()["commitments"]}
+    assert items["NOR-2012-07"]["criteria"] == seeded.criteria
+    assert items["NOR-2012-07"]["reading"] == seeded.reading
+    assert items["NOR-2012-09"]["reading"] is None  # empty is null
+
+
+def test_exports_never_hold_an_unpublished_commitments_criteria(client, seeded):
+    CommitmentFactory(published=False, criteria="Achieved: Secret rule.", reading="Secret.")
+    for url in ["/data/commitments.csv", "/data/commitments.json"]:
+        assert "Secret" not in client.get(url).getvalue().decode(), url

@@ -394,3 +394,35 @@ def test_date_form_keeps_the_list_filters_without_javascript(client, seeded):
     form = re.search(r'<form method="get" action="/" class="as-of-form">.*?</form>', html, re.S)
     assert '<input type="hidden" name="theme" value="norm">' in form.group(0)
     assert '<input type="hidden" name="q" value="use">' in form.group(0)
+
+
+# How a commitment is judged
+
+
+def test_commitment_page_lists_what_would_count_as_progress_status_by_status(client, seeded):
+    commitment = Commitment.objects.get(reference="NOR-2012-07")
+    html = client.get(commitment.get_absolute_url()).content.decode()
+    section = html[html.index('<section class="criteria"') :]
+    section = section[: section.index("</section>")]
+    assert "What would count as progress" in section
+    shown = re.findall(r'<dt><span class="badge badge-(\w+)">[^<]+</span></dt>\s*<dd>', section)
+    assert shown == ["not_started", "off_track", "in_progress", "achieved"]
+    for criterion in commitment.assessment_criteria():
+        assert criterion.evidence.replace("'", "&#x27;") in section
+    # After the quote, before the record it is checked against; headings stay in order.
+    assert html.index('class="quote"') < html.index("How this is read")
+    assert html.index("How this is read") < html.index("What would count as progress")
+    assert html.index("What would count as progress") < html.index("What has been done")
+    assert re.findall(r"<h(\d)", html)[:2] == ["1", "2"]
+
+
+def test_commitment_page_in_french_shows_the_statuses_of_the_criteria_in_french(client, seeded):
+    html = client.get("/fr/commitments/NOR-2012-09/").content.decode()
+    assert '<span class="badge badge-on_track">Sur la bonne voie</span></dt>' in html
+
+
+def test_commitment_without_criteria_says_none_are_published_yet(client, db):
+    commitment = CommitmentFactory()
+    html = client.get(commitment.get_absolute_url()).content.decode()
+    assert "No assessment criteria have been published for this commitment yet." in html
+    assert "How this is read" not in html  # no reading, no heading

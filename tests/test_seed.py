@@ -1,9 +1,11 @@
 import hashlib
 import io
 import os
+from importlib import import_module
 from pathlib import Path
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.management import call_command
 
 from commitments.management.commands.seed import (
@@ -11,7 +13,16 @@ from commitments.management.commands.seed import (
     NORWAY_2012_COMMITMENTS,
     SEED_DIR,
 )
-from commitments.models import Article, Commitment, FollowUp, Kind, Statement, Status, Theme
+from commitments.models import (
+    STATUSES_BY_KIND,
+    Article,
+    Commitment,
+    FollowUp,
+    Kind,
+    Statement,
+    Status,
+    Theme,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -167,3 +178,122 @@ def test_create_local_staff_prints_the_address_make_run_serves(db, monkeypatch):
         assert "http://127.0.0.1:8123/admin/" in output
         assert "http://127.0.0.1:8123/staff/" in output
         assert ":8000" not in output
+
+
+# What the seeded commitments say, and how they are judged
+
+
+def seeded_commitment(reference):
+    return Commitment.objects.get(reference=reference)
+
+
+def test_seeded_titles_say_no_more_than_their_quotes(seeded):
+    # An expressed interest, not a promise to support.
+    title = seeded_commitment("NOR-2012-07").title
+    assert title.startswith("Interest in looking at how to support")
+    # The quote's last sentence is in the title too.
+    assert "actual users should face the consequences" in seeded_commitment("NOR-2012-03").title
+    # Observations are titled as observations, not as promises.
+    assert "is proving most effective" in seeded_commitment("NOR-2012-05").title
+    assert "needed" in seeded_commitment("NOR-2012-01").title
+
+
+def test_commitments_phrased_as_observations_say_how_they_are_read(seeded, client):
+    for reference, words in [("NOR-2012-01", "is necessary"), ("NOR-2012-05", "most effective")]:
+        commitment = seeded_commitment(reference)
+        assert words in commitment.quote
+        assert words in commitment.reading
+        assert "not as a promise" in commitment.reading
+        html = client.get(commitment.get_absolute_url()).content.decode()
+        assert "How this is read" in html
+        assert commitment.reading.replace("'", "&#x27;") in html
+    assert "weaker than a promise" in seeded_commitment("NOR-2012-07").reading
+
+
+def test_every_seeded_commitment_has_criteria_for_every_status_of_its_kind(seeded):
+    for commitment in Commitment.objects.all():
+        commitment.full_clean()  # the lines are well formed and fit the kind
+        statuses = [c.status for c in commitment.assessment_criteria()]
+        expected = [s for s in STATUSES_BY_KIND[Kind(commitment.kind)] if s != Status.NOT_ASSESSED]
+        assert statuses == expected, commitment.reference
+        for criterion in commitment.assessment_criteria():
+            assert criterion.evidence.endswith("."), commitment.reference
+            assert criterion.evidence.replace("e.g. ", "").count(". ") == 0, "one sentence"
+
+
+# Trackers seeded before the criteria existed: migration 0009
+
+
+MIGRATION = import_module("commitments.migrations.0009_commitment_criteria")
+
+
+def as_seeded_before():
+    """Put the seeded commitments back as the seed left them before migration 0009."""
+    for reference, seeded in MIGRATION.SEEDED.items():
+        for rows in (Commitment.objects, Commitment.history):
+            rows.filter(reference=reference).update(
+                title=seeded["old_title"], criteria="", reading=""
+            )
+
+
+def assessment():
+    return {
+        c.reference: (c.title, c.reading, c.criteria) for c in Commitment.objects.order_by("pk")
+    }
+
+
+def test_migration_gives_a_tracker_seeded_before_what_the_seed_gives_now(seeded):
+    now = assessment()
+    as_seeded_before()
+    assert assessment() != now
+    MIGRATION.fill_seeded(django_apps, None)
+    assert assessment() == now  # the migration's copy of the seed's words is the seed's
+
+
+def test_migration_records_its_change_as_an_edit_with_history(seeded):
+    as_seeded_before()
+    commitment = seeded_commitment("NOR-2012-07")
+    history = commitment.history.count()
+    MIGRATION.fill_seeded(django_apps, None)
+    commitment.refresh_from_db()
+    assert commitment.version == 2  # a form opened before is refused, not silently undone
+    assert commitment.history.count() == history + 1
+    latest, before = commitment.history.all()[:2]
+    assert latest.history_change_reason == MIGRATION.REASON
+    delta = latest.diff_against(before)
+    assert sorted(delta.changed_fields) == ["criteria", "reading", "title"]  # articles kept
+
+
+def test_migration_never_overwrites_what_staff_wrote(seeded):
+    as_seeded_before()
+    Commitment.objects.filter(reference="NOR-2012-01").update(title="Edited by staff")
+    Commitment.objects.filter(reference="NOR-2012-02").update(criteria="On track: Staff's rule.")
+    Commitment.objects.filter(reference="NOR-2012-05").update(reading="Staff's reading.")
+    # Kind changed by staff: the seeded criteria (for a one-off) would not fit it.
+    Commitment.objects.filter(reference="NOR-2012-07").update(kind=Kind.CONTINUOUS)
+    MIGRATION.fill_seeded(django_apps, None)
+    assert seeded_commitment("NOR-2012-01").title == "Edited by staff"
+    assert seeded_commitment("NOR-2012-01").criteria  # filled: it was empty
+    assert seeded_commitment("NOR-2012-02").criteria == "On track: Staff's rule."
+    assert seeded_commitment("NOR-2012-05").reading == "Staff's reading."
+    assert seeded_commitment("NOR-2012-07").criteria == ""
+    assert seeded_commitment("NOR-2012-07").title.startswith("Interest in looking at")
+
+
+def test_migration_then_seed_then_migration_again_changes_nothing(seeded):
+    as_seeded_before()
+    Commitment.objects.filter(reference="NOR-2012-03").update(title="Edited by staff")
+    MIGRATION.fill_seeded(django_apps, None)
+    after = snapshot()
+    call_command("seed", stdout=io.StringIO())
+    MIGRATION.fill_seeded(django_apps, None)
+    assert snapshot() == after
+    assert seeded_commitment("NOR-2012-03").title == "Edited by staff"
+
+
+def test_migration_leaves_a_commitment_staff_renamed_alone(seeded):
+    as_seeded_before()
+    Commitment.objects.filter(reference="NOR-2012-04").update(reference="NOR-2012-04-A")
+    MIGRATION.fill_seeded(django_apps, None)
+    renamed = seeded_commitment("NOR-2012-04-A")
+    assert (renamed.criteria, renamed.reading) == ("", "")

@@ -118,7 +118,9 @@ class CommitmentCsv:
         new_row = good.splitlines(keepends=True)[1]
         exported = CommitmentResource().export().csv
         changed = exported.replace(
-            "Work continuously for more ratifications", "Work steadily for more ratifications", 1
+            "Continuous work needed for more ratifications",
+            "Steady work needed for more ratifications",
+            1,
         )
         assert changed != exported
         return changed + new_row

@@ -68,25 +68,27 @@ NORWAY_2012 = {
 NORWAY_2012_COMMITMENTS = [
     (
         "NOR-2012-01", "universalisation", Kind.CONTINUOUS, [21],
-        "Work continuously for more ratifications and new accessions",
+        "Continuous work needed for more ratifications and new accessions",
         "Continuous work is necessary to ensure even more ratifications, to ensure new "
         "accessions",
     ),
     (
         "NOR-2012-02", "norm", Kind.CONTINUOUS, [1, 21],
-        "Uphold the norm: any use is unacceptable and will be condemned",
+        "Upholding the norm that any use is unacceptable and will be condemned",
         "to uphold the norm that any use of this weapon is unacceptable and will be condemned",
     ),
     (
         "NOR-2012-03", "norm", Kind.CONTINUOUS, [1, 8],
-        "Take allegations of use seriously and demand clarification",
+        "Allegations of use must be taken seriously and demand clarification; actual users should "
+        "face the consequences",
         "These allegations must be taken most seriously, as it was pointed out by the "
         "Presidency of the 2MSP earlier today. Allegations demand clarifications. Actual users "
         "should face the consequences any use of an illegitimate weapon deserves.",
     ),
     (
         "NOR-2012-04", "universalisation", Kind.CONTINUOUS, [21],
-        "Identify the obstacles keeping states out and find solutions case by case",
+        "Identifying the specific obstacles that keep individual states out, and solutions case by "
+        "case",
         "We agree that it is important to identify specific obstacles that prevent individual "
         "states from wishing to join the Convention, or specific obstacles that prevent states "
         "from giving high priority to going through the necessary legal procedures. And it is "
@@ -94,13 +96,14 @@ NORWAY_2012_COMMITMENTS = [
     ),
     (
         "NOR-2012-05", "cooperation", Kind.CONTINUOUS, [6, 21],
-        "Work in partnership between states and organisations",
+        "Working in partnership between states and organisations is proving most effective",
         "Again, working in partnership between states and organisations is proving most "
         "effective.",
     ),
     (
         "NOR-2012-06", "affected-states", Kind.CONTINUOUS, [1, 3, 4, 5],
-        "Focus on affected and stockpiling states: no use, faster clearance, victim assistance",
+        "The main focus should be on affected and stockpiling states: no use, faster clearance, "
+        "victim assistance",
         "The main focus should be on states that are affected, and on states that have "
         "stockpiles of cluster munitions, ensuring that cluster munitions will not be used, and "
         "ensuring that clearance efforts will accelerate and victims be given appropriate "
@@ -108,31 +111,191 @@ NORWAY_2012_COMMITMENTS = [
     ),
     (
         "NOR-2012-07", "regional", Kind.ONE_OFF, [6, 21],
-        "Support and facilitate regional universalisation and implementation initiatives",
+        "Interest in looking at how to support and facilitate regional universalisation and "
+        "implementation initiatives",
         "We are therefore interested in looking at how we can support and facilitate such "
         "regional initiatives furthering both the universalisation and the implementation of "
         "the Convention.",
     ),
     (
         "NOR-2012-08", "cooperation", Kind.CONTINUOUS, [6],
-        "Show the Convention works through Article 6; encourage all states to assist others",
+        "Compliance with Article 6 helps show the Convention works; all states encouraged to "
+        "assist others' implementation",
         "Compliance with Article 6 on Cooperation and Assistance will help ensure this, and we "
         "encourage all states to work with other states and partners to assist their "
         "implementation efforts.",
     ),
     (
         "NOR-2012-09", "promotion", Kind.CONTINUOUS, [21],
-        "Promote the Convention in bilateral meetings and multilateral fora",
+        "Promote the Convention in bilateral meetings and multilateral fora, at political and "
+        "working level",
         "Norway continues to promote the Convention on Cluster Munitions in both bilateral "
         "meetings and in multilateral fora, at political level and at working level.",
     ),
     (
         "NOR-2012-10", "promotion", Kind.ONE_OFF, [21],
-        "Make universalisation a high priority of the Norwegian presidency (3MSP)",
+        "Universalisation to be given high priority by the incoming Norwegian presidency (3MSP)",
         "Universalisation of the Convention will be given high priority by the incoming "
         "Norwegian presidency.",
     ),
 ]  # fmt: skip
+
+
+# How each commitment is judged, in public (its page, the exports): `reading` where its words
+# are not a plain promise of Norway's own; `criteria`, one line a status its kind can take
+# (commitments/criteria.py). Migration 0009 gave them to trackers seeded before they existed.
+NORWAY_2012_ASSESSMENT = {
+    "NOR-2012-01": {
+        "reading": (
+            "Norway states this as a need (“continuous work is necessary”), not as a "
+            "promise. The tracker reads it as Norway's own continuing work for more "
+            "ratifications and accessions, and judges it by what Norway is recorded doing, not "
+            "by how many states join."
+        ),
+        "criteria": [
+            "Off track: No Norwegian action promoting ratification or accession has been "
+            "recorded in the last 12 months.",
+            "On track: At least one Norwegian action promoting ratification or accession (a "
+            "démarche, event, statement or funded project) recorded in the last 12 months, "
+            "with a source.",
+        ],
+    },
+    "NOR-2012-02": {
+        "reading": (
+            "It ends the sentence NOR-2012-01 begins: “Continuous work is necessary … to "
+            "uphold the norm”, a need rather than a promise. The tracker reads it as Norway's "
+            "own continuing work to uphold the norm, and judges it by Norway's recorded "
+            "condemnations of use."
+        ),
+        "criteria": [
+            "Off track: In the last 12 months a use of cluster munitions was reported without a "
+            "recorded Norwegian condemnation, or Norway is not recorded restating the norm at "
+            "all.",
+            "On track: In the last 12 months Norway is recorded, with a source, condemning every "
+            "reported use of cluster munitions, or restating the norm where no use was reported.",
+        ],
+    },
+    "NOR-2012-03": {
+        "reading": (
+            "Norway says what allegations demand rather than promising a step of its own. The "
+            "tracker reads it as a continuing commitment to respond to each allegation, and "
+            "judges it by Norway's recorded responses."
+        ),
+        "criteria": [
+            "Off track: An allegation of use made in the last 12 months has no recorded "
+            "Norwegian call for clarification, or a confirmed use has no recorded Norwegian call "
+            "for consequences.",
+            "On track: For each allegation of use made in the last 12 months, Norway is "
+            "recorded, with a source, calling for clarification, and for consequences where use "
+            "was confirmed.",
+        ],
+    },
+    "NOR-2012-04": {
+        "reading": (
+            "Norway agrees this is important (“we agree that it is important”) rather "
+            "than promising to do it. The tracker reads it as a continuing commitment to work on "
+            "named states' obstacles, and judges it by Norway's recorded engagement with them."
+        ),
+        "criteria": [
+            "Off track: No Norwegian engagement with a named state's specific obstacles to "
+            "joining or ratifying has been recorded in the last 12 months.",
+            "On track: In the last 12 months Norway is recorded, with a source, addressing a "
+            "named state's specific obstacles to joining or ratifying (talks, legal or technical "
+            "assistance, or a funded study).",
+        ],
+    },
+    "NOR-2012-05": {
+        "reading": (
+            "Norway states this as an observation (“is proving most effective”), not "
+            "as a promise. The tracker reads it as a continuing commitment to work on the "
+            "Convention in partnership with other states and organisations, and judges it by "
+            "joint work recorded with a source."
+        ),
+        "criteria": [
+            "Off track: No joint work by Norway with other states or organisations on the "
+            "Convention has been recorded in the last 12 months.",
+            "On track: At least one activity for the Convention carried out by Norway with other "
+            "states or organisations (a co-hosted event, joint démarche or funded partner "
+            "project) recorded in the last 12 months, with a source.",
+        ],
+    },
+    "NOR-2012-06": {
+        "reading": (
+            "Norway says where the focus should be, not what it will do. The tracker reads it as "
+            "Norway directing its own work at affected and stockpiling states, and judges it by "
+            "Norway's recorded support for them."
+        ),
+        "criteria": [
+            "Off track: No Norwegian support to an affected or stockpiling state (for clearance, "
+            "stockpile destruction, victim assistance or joining the Convention) has been "
+            "recorded in the last 12 months.",
+            "On track: In the last 12 months Norway is recorded, with a source, supporting at "
+            "least one affected or stockpiling state in clearance, stockpile destruction, victim "
+            "assistance or joining the Convention.",
+        ],
+    },
+    "NOR-2012-07": {
+        "reading": (
+            "An expressed interest (“we are therefore interested in looking at how we can "
+            "support…”), weaker than a promise to support. The tracker reads it as a "
+            "one-off: achieved once Norway is recorded supporting or facilitating a regional "
+            "initiative, or saying how it will."
+        ),
+        "criteria": [
+            "Not started: No Norwegian step towards supporting or facilitating a regional "
+            "universalisation or implementation initiative has been recorded.",
+            "Off track: Norway is recorded deciding against such support, or no step has "
+            "followed an exploratory one for 12 months.",
+            "In progress: Norway is recorded, with a source, exploring support for a named "
+            "regional initiative (consultations, a scoping visit or an offer to host).",
+            "Achieved: Norway is recorded, with a source, supporting or facilitating at least "
+            "one named regional initiative (funding, hosting or co-organising it), or announcing "
+            "how it will.",
+        ],
+    },
+    "NOR-2012-08": {
+        "reading": (
+            "Norway states what compliance with Article 6 will achieve, and encourages other "
+            "states. The tracker reads it as a continuing commitment to give cooperation and "
+            "assistance itself and to encourage others to, and judges it by both."
+        ),
+        "criteria": [
+            "Off track: In the last 12 months no Norwegian assistance to another state's "
+            "implementation, or no Norwegian call on other states to assist, has been recorded.",
+            "On track: In the last 12 months Norway is recorded, with a source, assisting "
+            "another state's implementation under Article 6 (e.g. in its Article 7 transparency "
+            "report) and encouraging other states to assist too.",
+        ],
+    },
+    "NOR-2012-09": {
+        "reading": "",
+        "criteria": [
+            "Off track: In the last 12 months no Norwegian promotion of the Convention has been "
+            "recorded in a bilateral meeting, or none in a multilateral forum.",
+            "On track: In the last 12 months Norway is recorded, with a source, promoting the "
+            "Convention in at least one bilateral meeting and in at least one multilateral forum "
+            "(e.g. the UN General Assembly's First Committee).",
+        ],
+    },
+    "NOR-2012-10": {
+        "reading": (
+            "Norway presided over the Convention from the Third Meeting of States Parties (Oslo, "
+            "September 2012) until the Fourth (Lusaka, September 2013). The tracker judges this "
+            "commitment by what that presidency set out and did on universalisation."
+        ),
+        "criteria": [
+            "Not started: The Norwegian presidency has not begun, or nothing it set out or did "
+            "on universalisation has been recorded.",
+            "Off track: The presidency's published priorities or report leave universalisation "
+            "out, or record no action on it.",
+            "In progress: During the presidency Norway is recorded, with a source, naming "
+            "universalisation as a priority or acting on it (e.g. outreach to states not party).",
+            "Achieved: The presidency's priorities and its report to the Fourth Meeting of "
+            "States Parties, with a source, show universalisation as a high priority with action "
+            "taken on it.",
+        ],
+    },
+}
 
 
 def statement_text(filename):
@@ -166,11 +329,13 @@ class Command(BaseCommand):
                     slug=slug, name=name, description=description, position=position
                 )
                 created += 1
-        created += self.load_statement(NORWAY_2012, NORWAY_2012_COMMITMENTS, themes, articles)
+        created += self.load_statement(
+            NORWAY_2012, NORWAY_2012_COMMITMENTS, NORWAY_2012_ASSESSMENT, themes, articles
+        )
         changed()
         self.stdout.write(f"Seed loaded: {created} new record(s), nothing else changed.")
 
-    def load_statement(self, fields, rows, themes, articles):
+    def load_statement(self, fields, rows, assessments, themes, articles):
         """The statement and its commitments, once: if the statement or any of its commitments
         is there, it was loaded before, and whatever staff renamed or deleted stays so."""
         references = [row[0] for row in rows]
@@ -184,6 +349,7 @@ class Command(BaseCommand):
             text=statement_text(fields["file"]),
         )
         for reference, theme, kind, numbers, title, quote in rows:
+            assessment = assessments.get(reference, {})
             commitment = Commitment(
                 statement=statement,
                 theme=themes[theme],
@@ -191,6 +357,8 @@ class Command(BaseCommand):
                 title=title,
                 quote=quote,
                 kind=kind,
+                reading=assessment.get("reading", ""),
+                criteria="\n".join(assessment.get("criteria", [])),
             )
             commitment.full_clean()
             commitment.save()
