@@ -1,4 +1,5 @@
 import datetime
+import functools
 
 from django import forms
 from django.contrib.auth import get_user_model
@@ -262,6 +263,16 @@ class ProposalPublishForm(forms.Form):
     )
 
 
+def public_delegations():
+    """The delegations whose statements hold a published commitment, by name."""
+    return (
+        Statement.objects.filter(commitments__published=True)
+        .values_list("delegation", flat=True)
+        .distinct()
+        .order_by("delegation")
+    )
+
+
 def _day_field(label, field=forms.DateField, **kwargs):
     """An optional day in a public address, as YYYY-MM-DD, with the browser's date picker."""
     return field(
@@ -315,6 +326,9 @@ class PublicFilterForm(forms.Form):
         required=False,
         empty_label=_("All statements"),
     )
+    # Only the delegations the public can see (those with a published commitment); read
+    # once per form, and only if the menu is drawn or a delegation is asked for.
+    delegation = forms.ChoiceField(label=_("Delegation"), required=False)
     article = forms.ModelChoiceField(
         label=_("Convention article"),
         queryset=Article.objects.all(),
@@ -329,12 +343,15 @@ class PublicFilterForm(forms.Form):
         help_text=_("Leave out what was recorded after this day: the view a citation saw."),
     )
 
-    LIST_FILTERS = ("q", "theme", "status", "statement", "article")
+    LIST_FILTERS = ("q", "theme", "status", "statement", "delegation", "article")
     VIEWPOINT_FIELDS = ("as_of", "known_on")
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
         # The seed's theme names and article titles are in the catalogues (see seed.py).
+        self.fields["delegation"].choices = functools.cache(
+            lambda: [("", gettext("All delegations")), *((d, d) for d in public_delegations())]
+        )
         self.fields["theme"].label_from_instance = lambda theme: gettext(theme.name)
         self.fields["article"].label_from_instance = lambda article: (
             _("Art. %(number)s — %(title)s")
@@ -395,5 +412,11 @@ def public_selection(data):
     """
     form = PublicFilterForm(data)
     point, filters = form.selection()
-    commitments = Commitment.objects.published().seen_from(point).as_of(point)
+    commitments = public_commitments(point)
     return form, point, commitments, commitments.matching(as_of=point, **filters)
+
+
+def public_commitments(point):
+    """Every published commitment seen from a Viewpoint, with its state then: what every
+    public page counts (the dashboard, the statements, the exports)."""
+    return Commitment.objects.published().seen_from(point).as_of(point)

@@ -435,7 +435,17 @@ class CommitmentQuerySet(models.QuerySet):
         """Commitments whose statement had been made by `date` (all of them for None)."""
         return self.seen_from(Viewpoint(date))
 
-    def matching(self, *, theme=None, status="", statement=None, article=None, q="", as_of=None):
+    def matching(
+        self,
+        *,
+        theme=None,
+        status="",
+        statement=None,
+        delegation="",
+        article=None,
+        q="",
+        as_of=None,
+    ):
         """The public list's filters. `status` applies to the state given by as_of();
         `as_of`: the Viewpoint (or as-at date) whose public notes the search reads."""
         point = as_of if isinstance(as_of, Viewpoint) else Viewpoint(as_of)
@@ -444,6 +454,8 @@ class CommitmentQuerySet(models.QuerySet):
             qs = qs.filter(theme=theme)
         if statement is not None:
             qs = qs.filter(statement=statement)
+        if delegation:
+            qs = qs.filter(statement__delegation=delegation)
         if article is not None:
             qs = qs.filter(articles=article)
         if status:

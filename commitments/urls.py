@@ -20,6 +20,7 @@ public_patterns = [
     path(
         "commitments/<slug:reference>/feed/", _feed(feeds.CommitmentFeed()), name="feed_commitment"
     ),
+    path("statements/", views.statement_list, name="statement_list"),
     path("statements/<slug:slug>/", views.statement_detail, name="statement_detail"),
     path("feed/", _feed(feeds.UpdatesFeed()), name="feed_updates"),
 ]

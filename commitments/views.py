@@ -11,7 +11,8 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
@@ -31,6 +32,7 @@ from .forms import (
     FollowUpForm,
     PublicFilterForm,
     StaffFilterForm,
+    public_commitments,
     public_selection,
 )
 from .meetings import meetings_between
@@ -55,6 +57,7 @@ class HtmxHttpRequest(HttpRequest):
 
 # Long lists come a page at a time; their totals come from COUNT queries, not Python.
 COMMITMENTS_PER_PAGE = 50
+STATEMENTS_PER_PAGE = 50
 FOLLOW_UPS_PER_PAGE = 50
 STAFF_ROWS_PER_PAGE = 25  # each row carries a follow-up form
 
@@ -124,8 +127,38 @@ def _viewpoint_context(point, base, keep=""):
         "point_query": point.query(),
         "today": today,
         "permalink": url(fixed.query()),
+        "fixed": fixed,  # the viewpoint the permanent link fixes
         "today_url": url(""),
     }
+
+
+def _cite(request, context, title, delegation="", reference=""):
+    """The "Cite this page" block: the permanent link (absolute) and a suggested citation
+    that names the two dates it fixes and the day it was retrieved."""
+    url = request.build_absolute_uri(context["permalink"])
+    fixed = context["fixed"]
+    citation = _(
+        "%(delegation)s“%(title)s”%(reference)s, Convention on Cluster Munitions commitments "
+        "tracker, as at %(as_at)s, as recorded on %(known_on)s. Retrieved %(today)s from %(url)s."
+    ) % {
+        "delegation": f"{delegation}, " if delegation else "",
+        "title": title,
+        "reference": f" ({reference})" if reference else "",
+        "as_at": formats.date_format(fixed.as_at),
+        "known_on": formats.date_format(fixed.known_day),
+        "today": formats.date_format(context["today"]),
+        "url": url,
+    }
+    return {"cite_url": url, "citation": citation}
+
+
+def _language_name(code):
+    """A statement's language by name in the reader's language; the code if Django does not
+    know it (staff type it)."""
+    try:
+        return get_language_info(code)["name_translated"]
+    except KeyError:
+        return code
 
 
 def _query_string(request, form, exclude=()):
@@ -176,7 +209,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         history = progress_history(until, point.known_on, selection=matching)
     else:
         history = shared(
-            f"progress_history:{until}:{point.known_on}",
+            f"progress_history:{until}:{point.known_param}",
             lambda: progress_history(until, point.known_on),
         )
     context.update(
@@ -190,14 +223,22 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
             "history_themes": themes,
             "chart": progress_chart(history, themes, until),
             "status_scale": [(status, STATUS_INFO[status]) for status in Status],
+            "delegations": _delegation_breakdown(request, form, matching),
         }
     )
+    context.update(
+        _cite(
+            request, context, _("Progress on the commitments"), form.cleaned_data.get("delegation")
+        )
+    )
     if htmx:
-        # The figures, chart and list in place, and a count for screen readers out of band.
+        # The figures, chart and list in place; a count for screen readers and the citation
+        # of the new selection out of band.
         context["htmx_update"] = True
         response = HttpResponse(
             render_to_string("commitments/dashboard.html#selection", context, request)
             + render_to_string("commitments/dashboard.html#status", context, request)
+            + render_to_string("commitments/_cite.html", context, request)
         )
         # The address to share: the valid filters only, without the form's empty fields.
         query = context["query"]
@@ -205,6 +246,26 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
     context["meetings"] = meetings_between(first, today)
     return render(request, "commitments/dashboard.html", context)
+
+
+def _delegation_breakdown(request, form, matching):
+    """(delegation, its ProgressSummary, the address of its filtered list) for each
+    delegation in the selection, when there is more than one: one average over several
+    delegations is the figure nobody should quote alone. None otherwise."""
+    if form.cleaned_data.get("delegation"):
+        return None  # the selection is one delegation's
+    _overall, groups = matching.summaries(by="statement__delegation")
+    if len(groups) < 2:
+        return None
+    keep = _query_string(request, form, exclude=("delegation",))
+    return [
+        (
+            name,
+            groups[name],
+            "?" + "&".join(part for part in (keep, urlencode({"delegation": name})) if part),
+        )
+        for name in sorted(groups)
+    ]
 
 
 @require_safe
@@ -221,11 +282,19 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         # The timeline says when a follow-up was recorded where that is not when it happened.
         follow_up.recorded_on = timezone.localdate(follow_up.recorded_at)
     first = commitment.statement.date
+    viewpoint = _viewpoint_context(point, commitment.get_absolute_url())
     return render(
         request,
         "commitments/commitment_detail.html",
         {
-            **_viewpoint_context(point, commitment.get_absolute_url()),
+            **viewpoint,
+            **_cite(
+                request,
+                viewpoint,
+                commitment.title,
+                commitment.statement.delegation,
+                commitment.reference,
+            ),
             "commitment": commitment,
             "follow_ups": page.object_list,
             "page": page,
@@ -245,15 +314,61 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
 @gzip_page
 def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ensure_current()
+    form = PublicFilterForm(request.GET)
+    point, _filters = form.selection()
     statement = get_object_or_404(Statement, slug=slug)
-    commitments = list(statement.commitments.published().as_of().select_related("theme"))
+    # Its commitments as seen from the date shown: those made and entered by then.
+    seen = public_commitments(point).filter(statement=statement)
+    commitments = list(seen.only("reference", "quote", "statement_id"))
+    summary, _groups = seen.summaries()
+    viewpoint = _viewpoint_context(point, statement.get_absolute_url())
     return render(
         request,
         "commitments/statement_detail.html",
         {
+            **viewpoint,
+            **_cite(request, viewpoint, statement.title, statement.delegation),
+            "form": form,
             "statement": statement,
             "paragraphs": statement.paragraphs(commitments),
             "commitments": commitments,
+            "summary": summary,
+            "language_name": _language_name(statement.language),
+            "meetings": meetings_between(statement.date, timezone.localdate()),
+            "not_yet_made": point.as_at is not None and point.as_at < statement.date,
+        },
+    )
+
+
+@require_safe
+@public_page
+@gzip_page
+def statement_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every statement with a published commitment seen from the date shown, with its
+    figures: one query for the figures of them all, one for the page of statements."""
+    ensure_current()
+    form = PublicFilterForm(request.GET)
+    point, _filters = form.selection()
+    _overall, by_statement = public_commitments(point).summaries(by="statement_id")
+    page = _page(
+        request,
+        Statement.objects.filter(pk__in=list(by_statement)).defer("text"),
+        STATEMENTS_PER_PAGE,
+    )
+    viewpoint = _viewpoint_context(point, reverse("statement_list"))
+    return render(
+        request,
+        "commitments/statement_list.html",
+        {
+            **viewpoint,
+            **_cite(request, viewpoint, _("Statements")),
+            "form": form,
+            "statements": [
+                (statement, by_statement[statement.pk], _language_name(statement.language))
+                for statement in page.object_list
+            ],
+            "page": page,
+            "page_query": point.query(),
         },
     )
 

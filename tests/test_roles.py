@@ -272,6 +272,7 @@ URL_TABLE = [
     Route("<lang>/", PUBLIC, public=True),
     Route("<lang>/commitments/<slug:reference>/", PUBLIC, public=True),
     Route("<lang>/commitments/<slug:reference>/feed/", PUBLIC, public=True),
+    Route("<lang>/statements/", PUBLIC, public=True),
     Route("<lang>/statements/<slug:slug>/", PUBLIC, public=True),
     Route("<lang>/feed/", PUBLIC, public=True),
     # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).

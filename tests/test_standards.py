@@ -23,7 +23,7 @@ from commitments.models import Commitment, Status
 from commitments.records import record_follow_up
 
 from .conftest import member_of
-from .factories import UserFactory
+from .factories import CommitmentFactory, StatementFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -67,6 +67,11 @@ PUBLIC_PAGES = [
     "/es/commitments/NOR-2012-10/?as_of=2013-01-01",
     "/commitments/NOR-2012-05/",
     STATEMENT,
+    f"/fr{STATEMENT}?as_of=2013-09-13&known_on=2014-01-01",
+    "/statements/",
+    "/es/statements/?as_of=2012-01-01",  # none yet
+    "/?delegation=Norway",
+    "/?delegation=Atlantis",  # error shown
     "/no-such-page/",  # 404
 ]
 
@@ -143,6 +148,8 @@ def dangling_references(html: bytes) -> list[str]:
 
 def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     pages = {}
+    # A second delegation: the dashboard breaks its figures down by delegation.
+    CommitmentFactory(statement=StatementFactory(delegation="Ruritania"), reference="RUR-1")
     for url in PUBLIC_PAGES:
         response = client.get(url)
         assert response.status_code in {200, 404}, url

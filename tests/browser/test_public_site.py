@@ -55,6 +55,9 @@ def public_pages():
         "/commitments/NOR-2012-10/?as_of=2013-01-01",
         "/commitments/NOR-2012-05/",  # overdue, no follow-up
         STATEMENT,
+        f"{STATEMENT}?as_of=2013-01-01",
+        "/statements/",
+        "/?delegation=Norway",
     ]
 
 
