@@ -161,8 +161,14 @@ def test_every_public_template_string_is_in_the_catalogue():
 
 
 def test_french_plural_treats_zero_as_singular(client, seeded):
-    html = client.get("/fr/", {"q": "no such words"}).content.decode()
-    assert "0 engagement correspond à ces filtres." in html
+    # French plural rule: n > 1, so 0 takes the singular form (Spanish, n != 1: the plural).
+    published = Commitment.objects.filter(published=True).count()
+    french = client.get("/fr/", {"q": "no such words"}).content.decode()
+    covers = re.search(r'<p class="covers">(.*?)</p>', french, re.S).group(1)
+    assert f"portent sur 0 engagement, sur {published} publiés, correspondant à" in covers
+    assert "0 engagements" not in covers
+    spanish = client.get("/es/", {"q": "no such words"}).content.decode()
+    assert f"abarcan 0 compromisos, de {published} publicados, que coinciden" in spanish
 
 
 def test_seed_theme_names_and_article_titles_are_translated(client, seeded):
