@@ -14,6 +14,7 @@ import json
 import re
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 from django.utils import timezone
 
@@ -289,3 +290,14 @@ def test_exports_carry_the_verdict_the_flag_and_the_date(client, mixed):
     # A past view: confirmed then.
     past = json.loads(client.get("/data/commitments.json?as_of=2014-01-01").content)
     assert {r["reference"]: r["confirmed"] for r in past["commitments"]}["TST-STALE"] is True
+
+
+def test_verify_finds_a_history_derived_under_another_window_and_repair_fixes_it(mixed):
+    assert not differences()
+    with override_settings(CONFIRMATION_WINDOW_MONTHS=24):
+        found = differences()
+        assert found.steps  # the stale "on track" would lapse a year later
+        with pytest.raises(CommandError, match="history steps differ"):
+            call_command("verify", stdout=io.StringIO())
+        call_command("verify", "--repair", stdout=io.StringIO())
+        assert not differences()
