@@ -477,62 +477,23 @@ def _row_context(request, commitment, bound=None, **extra):
     }
 
 
-@require_POST
-@staff_required
-@permission_required("commitments.add_followup")
-def staff_record_follow_up(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+def _staff_entry(request, reference, form_class, done_message):
+    """A staff row's form posted: record it, or refuse it (stale: 409, invalid: 422) with
+    what was typed kept. The one flow behind a follow-up and a confirmation; `done_message`
+    takes the status label and the reference."""
     commitment = get_object_or_404(
         Commitment.objects.select_related("statement", "theme", "owner"), reference=reference
     )
-    form = FollowUpForm(request.POST, commitment=commitment)
+    form = form_class(request.POST, commitment=commitment)
     if form.is_valid():
         try:
             follow_up = form.record(by=request.user)
         except StaleVersion:
             return _refuse_stale(request, commitment, form)
-        done = _("Recorded “%(status)s” on %(ref)s.") % {
-            "status": follow_up.get_status_display(),
-            "ref": commitment.reference,
-        }
-        if request.htmx:
-            return render(
-                request,
-                "commitments/staff.html#row",
-                _row_context(request, commitment, done=done),
-            )
-        messages.success(request, done)
-        query = _staff_query(request)
-        return redirect(
-            f"{reverse('staff_home')}{'?' + query if query else ''}#c-{commitment.reference}"
-        )
-    if request.htmx:
-        return render(
-            request,
-            "commitments/staff.html#row",
-            _row_context(request, commitment, form),
-            status=422,
-        )
-    return render(request, "commitments/staff.html", _staff_context(request, form), status=422)
-
-
-@require_POST
-@staff_required
-@permission_required("commitments.add_followup")
-def staff_confirm(request: HtmxHttpRequest, reference: str) -> HttpResponse:
-    """Confirm, no change: the same verdict again, today, with what was checked."""
-    commitment = get_object_or_404(
-        Commitment.objects.select_related("statement", "theme", "owner"), reference=reference
-    )
-    form = ConfirmForm(request.POST, commitment=commitment)
-    if form.is_valid():
-        try:
-            follow_up = form.record(by=request.user)
-        except StaleVersion:
-            return _refuse_stale(request, commitment, form)
-        except ValidationError as error:  # nothing to confirm: not yet assessed
+        except ValidationError as error:  # e.g. nothing to confirm: not yet assessed
             form.add_error(None, error)
         else:
-            done = _("Confirmed “%(status)s” on %(ref)s, as checked today.") % {
+            done = done_message % {
                 "status": follow_up.get_status_display(),
                 "ref": commitment.reference,
             }
@@ -555,6 +516,23 @@ def staff_confirm(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             status=422,
         )
     return render(request, "commitments/staff.html", _staff_context(request, form), status=422)
+
+
+@require_POST
+@staff_required
+@permission_required("commitments.add_followup")
+def staff_record_follow_up(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    return _staff_entry(request, reference, FollowUpForm, _("Recorded “%(status)s” on %(ref)s."))
+
+
+@require_POST
+@staff_required
+@permission_required("commitments.add_followup")
+def staff_confirm(request: HtmxHttpRequest, reference: str) -> HttpResponse:
+    """Confirm, no change: the same verdict again, today, with what was checked."""
+    return _staff_entry(
+        request, reference, ConfirmForm, _("Confirmed “%(status)s” on %(ref)s, as checked today.")
+    )
 
 
 def _refuse_stale(request, commitment, form):
