@@ -301,3 +301,9 @@ def test_verify_finds_a_history_derived_under_another_window_and_repair_fixes_it
             call_command("verify", stdout=io.StringIO())
         call_command("verify", "--repair", stdout=io.StringIO())
         assert not differences()
+
+
+def test_a_filter_that_matches_nothing_says_so_everywhere(client, mixed):
+    text = text_of(client.get("/?q=no such words"))
+    assert "no commitment had been made by this date" not in text.lower()
+    assert text.count("No commitment matches these filters.") >= 3  # chart, themes, list
