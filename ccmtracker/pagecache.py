@@ -49,6 +49,7 @@ SAFE_VARY = {
     "accept-language",
     "cookie",
     "hx-request",
+    "hx-target",
     "hx-history-restore-request",
 }
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
