@@ -499,7 +499,13 @@ class CommitmentQuerySet(models.QuerySet):
     def summaries(self, by="theme_id"):
         """(ProgressSummary of them all, {group: ProgressSummary}) in one query; groups are
         the values of the field `by` (theme pk by default; e.g. "statement_id",
-        "statement__delegation").
+        "statement__delegation"). See summaries_by()."""
+        overall, groups = self.summaries_by(by)
+        return overall, groups
+
+    def summaries_by(self, *fields):
+        """(ProgressSummary of them all, {group: ProgressSummary} for each of `fields`), in
+        one query and one pass, however many groupings.
 
         The one method behind every figure: the whole tracker, a theme, a statement, a
         delegation, a filtered selection, from any viewpoint. First the verdicts: how many
@@ -509,23 +515,30 @@ class CommitmentQuerySet(models.QuerySet):
         never 0 %.
         """
         qs = self if "at_status" in self.query.annotations else self.as_of()
-        fields = [by, "weight", "at_status", "at_last_follow_up", "at_date"]
+        columns = ["weight", "at_status", "at_last_follow_up", "at_date", *fields]
         if "at_given_progress" in qs.query.annotations:
-            rows = qs.values_list(*fields, "at_given_progress")
+            rows = qs.values_list(*columns, "at_given_progress")
             effective = effective_progress
         else:
-            rows = qs.values_list(*fields, "at_progress")
+            rows = qs.values_list(*columns, "at_progress")
 
             def effective(_status, progress):
                 return progress  # the stored copy is already the effective figure
 
-        overall, groups = _Tally(), {}
-        for group, weight, status, evidence, day, progress in rows.order_by():
+        overall, groupings = _Tally(), [{} for _field in fields]
+        for weight, status, evidence, day, *groups, progress in rows.order_by():
             verdict = verdict_of(status, evidence, day)
             value = None if verdict in UNCOUNTED else effective(status, progress)
             overall.add(weight, verdict, value)
-            groups.setdefault(group, _Tally()).add(weight, verdict, value)
-        return overall.summary(), {group: tally.summary() for group, tally in groups.items()}
+            for tallies, group in zip(groupings, groups, strict=True):
+                tallies.setdefault(group, _Tally()).add(weight, verdict, value)
+        return (
+            overall.summary(),
+            *(
+                {group: tally.summary() for group, tally in tallies.items()}
+                for tallies in groupings
+            ),
+        )
 
     def progress_summary(self):
         return self.summaries()[0]

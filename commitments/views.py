@@ -203,7 +203,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     # The figures, the chart and the list cover the same commitments: the filtered ones.
     today = timezone.localdate()
     until = point.as_at or today
-    summary, by_theme = matching.summaries()
+    summary, by_theme, by_delegation = matching.summaries_by("theme_id", "statement__delegation")
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
     if filtered:
         history = progress_history(until, point.known_on, selection=matching)
@@ -223,7 +223,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
             "history_themes": themes,
             "chart": progress_chart(history, themes, until),
             "status_scale": [(status, STATUS_INFO[status]) for status in Status],
-            "delegations": _delegation_breakdown(request, form, matching),
+            "delegations": _delegation_breakdown(request, form, by_delegation),
         }
     )
     context.update(
@@ -248,13 +248,12 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/dashboard.html", context)
 
 
-def _delegation_breakdown(request, form, matching):
+def _delegation_breakdown(request, form, groups):
     """(delegation, its ProgressSummary, the address of its filtered list) for each
     delegation in the selection, when there is more than one: one average over several
     delegations is the figure nobody should quote alone. None otherwise."""
     if form.cleaned_data.get("delegation"):
         return None  # the selection is one delegation's
-    _overall, groups = matching.summaries(by="statement__delegation")
     if len(groups) < 2:
         return None
     keep = _query_string(request, form, exclude=("delegation",))
