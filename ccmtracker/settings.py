@@ -58,6 +58,8 @@ SITE_URL = (os.environ.get("DJANGO_SITE_URL") or _DEFAULT_SITE_URL).rstrip("/")
 
 INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
+    # Before the admin: its TranslationAdmin shows the language versions side by side.
+    "modeltranslation",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -186,6 +188,14 @@ AXES_CLIENT_IP_CALLABLE = "ccmtracker.http.client_ip"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", "English"), ("fr", "Français"), ("es", "Español")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+
+# Content in the three languages (commitments/translation.py lists the fields): each field has
+# an _en, _fr and _es column. English is the language content is first written in; a page in
+# another language shows its own version where it exists, otherwise another one marked with
+# its language (commitments/content.py), never silently mixed.
+MODELTRANSLATION_DEFAULT_LANGUAGE = "en"
+MODELTRANSLATION_LANGUAGES = ("en", "fr", "es")
+MODELTRANSLATION_FALLBACK_LANGUAGES = ("en", "fr", "es")
 # English dates as "16 April 2012", as the Convention's documents write them.
 FORMAT_MODULE_PATH = ["ccmtracker.formats"]
 TIME_ZONE = "UTC"

@@ -14,11 +14,13 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ImportForm
+from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from simple_history.admin import SimpleHistoryAdmin
 
 from .forms import (
@@ -31,8 +33,9 @@ from .forms import (
 )
 from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Status, Theme
 from .proposals import propose
-from .records import changed, claim_version, record_follow_up
+from .records import NOTE_VERSIONS, changed, claim_version, record_follow_up
 from .resources import CommitmentResource, StatementResource, file_too_large_message
+from .translation import TRANSLATED
 
 
 class BoundedImportForm(ImportForm):
@@ -45,9 +48,11 @@ class BoundedImportForm(ImportForm):
         return import_file
 
 
-class PublicDataAdmin(admin.ModelAdmin):
+class PublicDataAdmin(TranslationAdmin):
     """Admin pages that change public data: after each save or delete, the derived copies
-    are brought up to date and the cached public pages outdated, once, on commit."""
+    are brought up to date and the cached public pages outdated, once, on commit. Each
+    translatable field (commitments/translation.py) shows its English, French and Spanish
+    versions side by side (django-modeltranslation)."""
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
@@ -132,7 +137,7 @@ class NewFollowUpForm(forms.ModelForm):
         ]
 
 
-class NewFollowUpInline(admin.StackedInline):
+class NewFollowUpInline(TranslationStackedInline):
     """One blank follow-up on the commitment's page; saved through record_follow_up()."""
 
     model = FollowUp
@@ -217,7 +222,7 @@ def conflict_message(commitment, based_on):
             _("Changed meanwhile%(by)s — %(field)s: %(old)s → %(new)s")
             % {
                 "by": f" ({', '.join(map(str, changes.editors))})" if changes.editors else "",
-                "field": str(edit.field).capitalize(),
+                "field": capfirst(edit.field),
                 "old": edit.old,
                 "new": edit.new,
             }
@@ -361,7 +366,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         return super().get_queryset(request).as_of()  # today's state, in the same query
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        form = super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change=change, **kwargs)
         conflict = getattr(request, "commitment_conflict", None)
         if conflict is None:
             return form
@@ -391,10 +396,20 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
         for inline_form in formset.forms:
             if inline_form.has_changed() and inline_form.cleaned_data:
-                data = {
-                    name: inline_form.cleaned_data[name] for name in NewFollowUpForm.Meta.fields
-                }
-                follow_up = record_follow_up(form.instance, by=request.user, **data)
+                data = inline_form.cleaned_data
+                follow_up = record_follow_up(
+                    form.instance,
+                    by=request.user,
+                    **{
+                        name: data[name]
+                        for name in FOLLOW_UP_FIELDS
+                        if name not in TRANSLATED[FollowUp]
+                    },
+                    # The side-by-side language versions (TranslationStackedInline).
+                    public_note=data.get("public_note_en") or "",
+                    evidence_label=data.get("evidence_label_en") or "",
+                    versions={name: data.get(name) for name in NOTE_VERSIONS},
+                )
                 formset.new_objects.append(follow_up)
         return None
 
@@ -417,6 +432,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         if not form.is_valid():
             return self._bulk_page(request, form, commitments)
         data = {name: form.cleaned_data[name] for name in FOLLOW_UP_FIELDS}
+        data["versions"] = {name: form.cleaned_data[name] for name in NOTE_VERSIONS}
         problems = []
         with transaction.atomic():
             for commitment in commitments:

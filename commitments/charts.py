@@ -19,6 +19,8 @@ from django.utils.html import format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext
 
+from .content import localized
+
 # The plot's coordinate space: x runs from the first date (0) to the date shown (WIDTH);
 # y is 100 minus the percentage, so 100 % is at the top. The SVG is stretched to its box
 # (preserveAspectRatio="none") and its strokes do not scale with it.
@@ -94,7 +96,7 @@ def progress_chart(history, themes, until):
         "series": [
             series(gettext("All commitments"), lambda p: p.overall, overall=True),
             *(
-                series(gettext(theme.name), lambda p, pk=theme.pk: p.by_theme.get(pk))
+                series(localized(theme, "name"), lambda p, pk=theme.pk: p.by_theme.get(pk))
                 for theme in themes
             ),
         ],

@@ -8,6 +8,7 @@ starts with a status's English label or its code (on_track), then a colon.
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.utils import translation
 from django.utils.translation import gettext as _
@@ -24,12 +25,15 @@ class Criterion:
 
 
 def _statuses():
-    """{name in lower case: Status}, by English label and by code; "not yet assessed" has
+    """{name in lower case: Status}, by label (in each language) and by code; "not yet assessed" has
     no evidence to describe and is left out."""
     from .models import Status  # models.py imports this module for its validators
 
-    with translation.override("en"):
-        names = {str(status.label).lower(): status for status in Status}
+    # In any of the tracker's languages: French criteria start "En bonne voie : …".
+    names = {}
+    for language, _name in reversed(settings.LANGUAGES):
+        with translation.override(language):
+            names.update({str(status.label).lower(): status for status in Status})
     names.update({status.value: status for status in Status})
     return {name: status for name, status in names.items() if status != Status.NOT_ASSESSED}
 

@@ -1,12 +1,15 @@
 import datetime
 import functools
+from types import SimpleNamespace
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 
+from .content import LANGUAGE_CODES, localized
 from .models import (
     NOTE_MAX_LENGTH,
     STATUS_INFO,
@@ -21,7 +24,7 @@ from .models import (
     Viewpoint,
     progress_error,
 )
-from .records import confirm_unchanged, record_follow_up
+from .records import NOTE_VERSIONS, confirm_unchanged, record_follow_up
 
 FOLLOW_UP_FIELDS = [
     "status",
@@ -32,6 +35,42 @@ FOLLOW_UP_FIELDS = [
     "evidence_url",
     "evidence_label",
 ]
+
+
+def note_version_fields():
+    """The note and evidence label in the other languages, for the staff forms: optional,
+    side by side with the English ones ("What happened (public), in French")."""
+    fields = {}
+    for name in NOTE_VERSIONS:
+        field, code = name.rsplit("_", 1)
+        language = get_language_info(code)["name_translated"]
+        if field == "public_note":
+            fields[name] = forms.CharField(
+                label=_("What happened (public), in %(language)s") % {"language": language},
+                widget=forms.Textarea(attrs={"rows": 2, "lang": code}),
+                required=False,
+                max_length=NOTE_MAX_LENGTH,
+            )
+        else:
+            fields[name] = forms.CharField(
+                label=_("Evidence label, in %(language)s") % {"language": language},
+                widget=forms.TextInput(attrs={"lang": code}),
+                required=False,
+                max_length=200,
+            )
+    return fields
+
+
+def with_note_versions(fields):
+    """`fields` with the other languages' note and label right after the English ones."""
+    versions = note_version_fields()
+    result = {}
+    for name, field in fields.items():
+        result[name] = field
+        if name in ("public_note", "evidence_label"):
+            field.widget.attrs["lang"] = settings.LANGUAGE_CODE
+            result.update({n: f for n, f in versions.items() if n.startswith(f"{name}_")})
+    return result
 
 
 def follow_up_initial(commitment):
@@ -85,6 +124,7 @@ class FollowUpForm(forms.ModelForm):
         self.fields["happened_on"].initial = timezone.localdate
         for name, value in follow_up_initial(commitment).items():
             self.fields[name].initial = value
+        self.fields = with_note_versions(self.fields)
 
     def validate_constraints(self):
         """The database's check constraints repeat what the fields' validators and the
@@ -93,6 +133,7 @@ class FollowUpForm(forms.ModelForm):
     def record(self, by):
         """Record the follow-up; raises StaleVersion if the commitment moved meanwhile."""
         data = {name: self.cleaned_data[name] for name in FOLLOW_UP_FIELDS}
+        data["versions"] = {name: self.cleaned_data[name] for name in NOTE_VERSIONS}
         return record_follow_up(
             self.commitment, by=by, based_on_version=self.cleaned_data["version"], **data
         )
@@ -208,6 +249,7 @@ class BulkFollowUpForm(forms.Form):
 
     def __init__(self, *args, commitments=(), **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields = with_note_versions(self.fields)
         verdicts = {tuple(follow_up_initial(c).items()) for c in commitments}
         if len(verdicts) == 1:
             for name, value in verdicts.pop():
@@ -264,13 +306,17 @@ class ProposalPublishForm(forms.Form):
 
 
 def public_delegations():
-    """The delegations whose statements hold a published commitment, by name."""
-    return (
+    """[(key, its name in the page's language)] for the delegations whose statements hold a
+    published commitment. The key, in addresses and filters, is the English name: an address
+    means the same in every language."""
+    columns = [f"delegation_{code}" for code in LANGUAGE_CODES]
+    rows = (
         Statement.objects.filter(commitments__published=True)
-        .values_list("delegation", flat=True)
+        .values(*columns)
         .distinct()
-        .order_by("delegation")
+        .order_by("delegation_en")
     )
+    return [(row["delegation_en"], localized(SimpleNamespace(**row), "delegation")) for row in rows]
 
 
 def _day_field(label, field=forms.DateField, **kwargs):
@@ -348,14 +394,16 @@ class PublicFilterForm(forms.Form):
 
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
-        # The seed's theme names and article titles are in the catalogues (see seed.py).
-        self.fields["delegation"].choices = functools.cache(
-            lambda: [("", gettext("All delegations")), *((d, d) for d in public_delegations())]
-        )
-        self.fields["theme"].label_from_instance = lambda theme: gettext(theme.name)
+        # Names in the page's language, "(English)" where there is no version in it.
+        self.delegations = functools.cache(public_delegations)
+        self.fields["delegation"].choices = lambda: [
+            ("", gettext("All delegations")),
+            *((key, name.plain) for key, name in self.delegations()),
+        ]
+        self.fields["theme"].label_from_instance = lambda theme: localized(theme, "name").plain
         self.fields["article"].label_from_instance = lambda article: (
             _("Art. %(number)s — %(title)s")
-            % {"number": article.number, "title": gettext(article.title)}
+            % {"number": article.number, "title": localized(article, "title").plain}
         )
 
     def _not_future(self, name):

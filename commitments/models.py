@@ -9,10 +9,11 @@ from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from .content import localized
 from .criteria import (
     CRITERIA_MAX_LENGTH,
     READING_MAX_LENGTH,
@@ -208,6 +209,18 @@ class Statement(models.Model):
                 result.append(runs)
             start = para_end
         return result
+
+
+def search_q(field, words):
+    """`field` contains `words` in the active language's version or in English (the
+    original). Names the columns itself: a translated field's bare name would be read in the
+    active language only."""
+    active = (translation.get_language() or "").split("-")[0]
+    languages = {settings.LANGUAGE_CODE} | ({active} & {code for code, _n in settings.LANGUAGES})
+    condition = Q()
+    for language in sorted(languages):
+        condition |= Q(**{f"{field}_{language}__icontains": words})
+    return condition
 
 
 def _stale_cutoff(today=None):
@@ -455,17 +468,19 @@ class CommitmentQuerySet(models.QuerySet):
         if statement is not None:
             qs = qs.filter(statement=statement)
         if delegation:
-            qs = qs.filter(statement__delegation=delegation)
+            qs = qs.filter(statement__delegation_en=delegation)  # the key: forms.public_delegations
         if article is not None:
             qs = qs.filter(articles=article)
         if status:
             qs = qs.filter(self.verdict_q(status, point.day))
         if q:
-            # Public notes only, and only those written by the date shown.
+            # In the page's language and in English, the language content is first written
+            # in; the quote in its own. Public notes only, and only those written by the date
+            # shown.
             notes = FollowUp.objects.filter(
-                commitment=OuterRef("pk"), public_note__icontains=q
+                search_q("public_note", q), commitment=OuterRef("pk")
             ).seen_from(point)
-            qs = qs.filter(Q(title__icontains=q) | Q(quote__icontains=q) | Exists(notes))
+            qs = qs.filter(search_q("title", q) | Q(quote__icontains=q) | Exists(notes))
         return qs
 
     def verdict_q(self, verdict, day):
@@ -727,11 +742,16 @@ class Commitment(models.Model):
         ) % {"reference": stored}
 
     def clean(self):
-        # A browser sends a textarea's lines as CRLF: one form, so a save changes nothing.
-        self.criteria, self.reading = one_newline(self.criteria), one_newline(self.reading)
         errors = {}
-        if problem := kind_error(self.criteria, self.kind):
-            errors["criteria"] = problem
+        # Each language's version by its column (the bare name reads another language's
+        # where one is missing). A browser sends a textarea's lines as CRLF: one form, so a
+        # save changes nothing.
+        for code, _name in settings.LANGUAGES:
+            for field in ("criteria", "reading"):
+                if text := getattr(self, f"{field}_{code}"):
+                    setattr(self, f"{field}_{code}", one_newline(text))
+            if problem := kind_error(getattr(self, f"criteria_{code}"), self.kind):
+                errors[f"criteria_{code}"] = problem
         if self.statement_id and self.quote and self.quote not in self.statement.text:
             errors["quote"] = _("This quote does not occur word for word in the statement's text.")
         if problem := self.reference_error():
@@ -826,8 +846,9 @@ class Commitment(models.Model):
 
     def assessment_criteria(self):
         """What evidence would move it to each status: [Criterion(status, evidence)] in
-        scale order, read from `criteria` (commitments/criteria.py)."""
-        return parse_criteria(self.criteria)
+        scale order, read from `criteria` in the active language, or its first version in
+        another (commitments/content.py; the page marks which)."""
+        return parse_criteria(localized(self, "criteria").text)
 
     def is_overdue(self, today=None):
         return self.next_review is not None and self.next_review < (today or timezone.localdate())
@@ -856,7 +877,7 @@ class Commitment(models.Model):
                     field = Commitment._meta.get_field(change.field)
                     edits.append(
                         FieldChange(
-                            field.verbose_name,
+                            _field_label(field),
                             _display(change.old),
                             _display(change.new),
                         )
@@ -865,6 +886,14 @@ class Commitment(models.Model):
         else:
             editors = set()
         return Changes(follow_ups=follow_ups, edits=edits, editors=sorted(editors, key=str))
+
+
+def _field_label(field):
+    """A field's name for people; a language version says its language: "title (English)"."""
+    if language := getattr(field, "language", None):  # a django-modeltranslation column
+        name = translation.get_language_info(language)["name_translated"]
+        return f"{field.translated_field.verbose_name} ({name})"
+    return field.verbose_name
 
 
 def _display(value):

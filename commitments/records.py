@@ -6,15 +6,21 @@ the CSV import all use it), brings the derived copies up to date (`derived.sync`
 outdates the cached public pages once, when the transaction commits (`changes`).
 """
 
+import logging
+
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .changes import public_data_changed
 from .derived import sync
 from .models import Commitment, FollowUp, StaleVersion, Status
+from .translation import TRANSLATED
+
+logger = logging.getLogger(__name__)
 
 
 def changed():
@@ -42,6 +48,22 @@ def claim_version(commitment, based_on_version=None):
     return commitment.version
 
 
+# A follow-up's translated fields in the languages other than English, by column.
+NOTE_VERSIONS = [
+    f"{field}_{code}"
+    for field in TRANSLATED[FollowUp]
+    for code, _name in settings.LANGUAGES
+    if code != settings.LANGUAGE_CODE
+]
+
+
+def _versions(versions):
+    versions = {name: (value or "").strip() for name, value in (versions or {}).items()}
+    if unknown := set(versions) - set(NOTE_VERSIONS):
+        raise ValueError(f"not a follow-up translation: {sorted(unknown)}")
+    return versions
+
+
 def record_follow_up(
     commitment,
     *,
@@ -54,8 +76,12 @@ def record_follow_up(
     evidence_label="",
     progress=None,
     based_on_version=None,
+    versions=None,
 ):
     """Append a follow-up to a commitment, in one transaction.
+
+    `public_note` and `evidence_label` are the English versions; `versions` gives the others
+    by column ({"public_note_fr": …, "evidence_label_es": …}, NOTE_VERSIONS).
 
     Its current state is that of its latest follow-up by the date it happened, so a follow-up
     recorded late for an earlier date joins the history without taking over. With
@@ -68,10 +94,12 @@ def record_follow_up(
             commitment=commitment,
             status=status,
             progress=progress,
-            public_note=public_note,
+            # By column: the unsuffixed names would write the active language's version.
+            public_note_en=public_note,
             internal_note=internal_note,
             evidence_url=evidence_url,
-            evidence_label=evidence_label,
+            evidence_label_en=evidence_label,
+            **_versions(versions),
             happened_on=happened_on or timezone.localdate(),
             author=by,
             commitment_version=version,
@@ -115,6 +143,51 @@ def confirm_unchanged(commitment, *, by, public_note="", evidence_url="", based_
             evidence_url=evidence_url,
             based_on_version=based_on_version,
         )
+
+
+class TranslationTaken(Exception):
+    """Someone gave this version meanwhile: it is kept, never overwritten."""
+
+
+def add_translation(follow_up, language, *, public_note="", evidence_label="", by):
+    """Give a follow-up's note (and evidence label) in a language it lacks. A follow-up is
+    history, so a version, once published, stays as it was: this only fills empty ones, and
+    refuses (TranslationTaken) if another editor filled them since the form was opened.
+    Recorded in the logs with who gave it."""
+    values = {
+        f"{field}_{language}": text.strip()
+        for field, text in (("public_note", public_note), ("evidence_label", evidence_label))
+        if text.strip()
+    }
+    _versions(values)  # a known language and field, never English (the record's own words)
+    if not values:
+        raise ValidationError(_("Give the translation."))
+    probe = FollowUp(
+        commitment=follow_up.commitment, status=follow_up.status, **values
+    )  # the fields' own validators (length, no NUL characters)
+    probe.clean_fields(exclude=[f.name for f in FollowUp._meta.fields if f.name not in values])
+    empty = Q()
+    for name in values:
+        empty &= Q(**{name: ""}) | Q(**{f"{name}__isnull": True})
+    with transaction.atomic():
+        # A plain UPDATE of these columns only; FollowUpQuerySet refuses updates otherwise.
+        rows = QuerySet.update(FollowUp.objects.filter(empty, pk=follow_up.pk), **values)
+        if not rows:
+            raise TranslationTaken(follow_up)
+        changed()
+    for name, value in values.items():
+        setattr(follow_up, name, value)
+    logger.info(
+        "follow-up translated",
+        extra={
+            "event": "follow_up_translated",
+            "follow_up_id": follow_up.pk,
+            "language": language,
+            "user_id": by.pk,
+            "username": by.get_username(),
+        },
+    )
+    return follow_up
 
 
 def save_edit(commitment, *, based_on_version, by=None):

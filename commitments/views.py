@@ -25,6 +25,7 @@ from ccmtracker.pagecache import public_page
 
 from .changes import shared
 from .charts import history_table_rows, progress_chart
+from .content import localized
 from .derived import ensure_current, progress_history
 from .forms import (
     QUEUES,
@@ -203,7 +204,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     # The figures, the chart and the list cover the same commitments: the filtered ones.
     today = timezone.localdate()
     until = point.as_at or today
-    summary, by_theme, by_delegation = matching.summaries_by("theme_id", "statement__delegation")
+    summary, by_theme, by_delegation = matching.summaries_by("theme_id", "statement__delegation_en")
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
     if filtered:
         history = progress_history(until, point.known_on, selection=matching)
@@ -228,7 +229,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     )
     context.update(
         _cite(
-            request, context, _("Progress on the commitments"), form.cleaned_data.get("delegation")
+            request,
+            context,
+            _("Progress on the commitments"),
+            delegation.plain if (delegation := _delegation_name(form)) else "",
         )
     )
     if htmx:
@@ -248,6 +252,12 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     return render(request, "commitments/dashboard.html", context)
 
 
+def _delegation_name(form):
+    """The chosen delegation's name in the page's language (the filter's value is its key)."""
+    key = form.cleaned_data.get("delegation")
+    return dict(form.delegations()).get(key) if key else None
+
+
 def _delegation_breakdown(request, form, groups):
     """(delegation, its ProgressSummary, the address of its filtered list) for each
     delegation in the selection, when there is more than one: one average over several
@@ -260,10 +270,11 @@ def _delegation_breakdown(request, form, groups):
     return [
         (
             name,
-            groups[name],
-            "?" + "&".join(part for part in (keep, urlencode({"delegation": name})) if part),
+            groups[key],
+            "?" + "&".join(part for part in (keep, urlencode({"delegation": key})) if part),
         )
-        for name in sorted(groups)
+        for key, name in form.delegations()
+        if key in groups
     ]
 
 
@@ -290,8 +301,8 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             **_cite(
                 request,
                 viewpoint,
-                commitment.title,
-                commitment.statement.delegation,
+                localized(commitment, "title").plain,
+                localized(commitment.statement, "delegation").plain,
                 commitment.reference,
             ),
             "commitment": commitment,
@@ -326,7 +337,12 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "commitments/statement_detail.html",
         {
             **viewpoint,
-            **_cite(request, viewpoint, statement.title, statement.delegation),
+            **_cite(
+                request,
+                viewpoint,
+                localized(statement, "title").plain,
+                localized(statement, "delegation").plain,
+            ),
             "form": form,
             "statement": statement,
             "paragraphs": statement.paragraphs(commitments),

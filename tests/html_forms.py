@@ -78,3 +78,17 @@ def untouched(html, action="", form_id=None):
     for name, value in parser.data:
         values.setdefault(name, []).append(value)
     return {name: v[0] if len(v) == 1 else v for name, v in values.items()}
+
+
+def versions(obj, *fields, crlf=False, **english):
+    """What the admin's side-by-side fields send for `fields` of `obj` left as they are:
+    {"title_en": …, "title_fr": …, "title_es": …}. `english` replaces the English version of a
+    field (title="New title"); `crlf` sends textarea lines as a browser does."""
+    data = {}
+    for field in fields:
+        for code in ("en", "fr", "es"):
+            value = getattr(obj, f"{field}_{code}") or ""
+            data[f"{field}_{code}"] = value.replace("\n", "\r\n") if crlf else value
+    for field, value in english.items():
+        data[f"{field}_en"] = value
+    return data

@@ -9,7 +9,7 @@ from commitments.records import record_follow_up, save_edit
 
 from .conftest import CANARY
 from .factories import UserFactory
-from .html_forms import untouched
+from .html_forms import untouched, versions
 
 pytestmark = pytest.mark.django_db
 
@@ -38,7 +38,6 @@ def commitment_form_data(commitment):
     data = {
         "statement": commitment.statement_id,
         "reference": commitment.reference,
-        "title": commitment.title,
         "quote": commitment.quote,
         "theme": commitment.theme_id,
         "kind": commitment.kind,
@@ -48,8 +47,8 @@ def commitment_form_data(commitment):
         "next_review": "",
         "published": "on",
         # A browser sends a textarea's lines as CRLF.
-        "reading": commitment.reading.replace("\n", "\r\n"),
-        "criteria": commitment.criteria.replace("\n", "\r\n"),
+        **versions(commitment, "title"),
+        **versions(commitment, "reading", "criteria", crlf=True),
         "based_on_version": commitment.version,
     }
     return data
@@ -73,7 +72,7 @@ def test_admin_records_follow_up_with_logged_in_author(staff_client, staff_user,
         {
             f"{new}-0-status": Status.IN_PROGRESS,
             f"{new}-0-happened_on": "2012-09-14",
-            f"{new}-0-public_note": "Presidency priorities published",
+            f"{new}-0-public_note_en": "Presidency priorities published",
         }
     )
     response = staff_client.post(f"/admin/commitments/commitment/{commitment.pk}/change/", data)
@@ -92,8 +91,8 @@ def test_admin_shows_past_follow_ups_read_only(staff_client, staff_user, seeded)
         f"/admin/commitments/commitment/{commitment.pk}/change/"
     ).content.decode()
     assert "First" in html
-    assert 'name="follow_ups-2-0-public_note"' not in html
-    assert 'name="follow_ups-0-public_note"' in html  # the blank new one only
+    assert 'name="follow_ups-2-0-public_note_en"' not in html
+    assert 'name="follow_ups-0-public_note_en"' in html  # the blank new one only
 
 
 def test_admin_offers_no_follow_up_change_or_delete(staff_client, staff_user, seeded):
@@ -120,7 +119,10 @@ def edit_data(commitment, **changes):
     data = commitment_form_data(commitment)
     data.update(inline_management("follow_ups", 0, 0))
     data.update(inline_management("follow_ups-2", 0, 0))
-    data.update(changes)
+    # A translated field is typed in its English box (title_en, beside title_fr, title_es).
+    data.update(
+        {f"{k}_en" if k in ("title", "reading", "criteria") else k: v for k, v in changes.items()}
+    )
     return data
 
 
@@ -139,7 +141,7 @@ def test_admin_edit_bumps_version_and_records_who_changed_what(staff_client, sta
     latest, first = commitment.history.all()[:2]
     assert latest.history_user == staff_user
     delta = latest.diff_against(first)
-    assert delta.changed_fields == ["title"]
+    assert delta.changed_fields == ["title_en"]
 
 
 def test_stale_admin_edit_is_refused_keeps_input_and_writes_nothing(
@@ -158,7 +160,7 @@ def test_stale_admin_edit_is_refused_keeps_input_and_writes_nothing(
     html = response.content.decode()
     assert response.status_code == 409  # the form again, with what changed
     assert "Not saved: NOR-2012-10 was changed by someone else" in html
-    assert "Title: Universalisation to be given high priority" in html
+    assert "Title (English): Universalisation to be given high priority" in html
     assert "→ Their title" in html
     assert "colleague" in html
     assert "Meanwhile" in html
@@ -216,16 +218,15 @@ def test_statement_and_theme_changes_are_audited(staff_client, staff_user, seede
     response = staff_client.post(
         f"/admin/commitments/theme/{theme.pk}/change/",
         {
-            "name": "Upholding the norm (renamed)",
+            **versions(theme, "name", "description", name="Upholding the norm (renamed)"),
             "slug": "norm",
-            "description": theme.description,
             "position": theme.position,
         },
     )
     assert response.status_code == 302
     record = theme.history.first()
     assert record.history_user == staff_user
-    assert record.diff_against(record.prev_record).changed_fields == ["name"]
+    assert record.diff_against(record.prev_record).changed_fields == ["name_en"]
     html = staff_client.get(f"/admin/commitments/theme/{theme.pk}/history/").content.decode()
     assert "Upholding the norm (renamed)" in html
     statement = Statement.objects.get()
@@ -377,10 +378,8 @@ def test_admin_links_to_the_staff_page_for_roles_that_may_read_it(client, seeded
 
 
 def statement_data(statement, **changes):
-    data = {
-        field: getattr(statement, field)
-        for field in ("title", "slug", "delegation", "meeting", "place", "language", "code")
-    }
+    data = {field: getattr(statement, field) for field in ("slug", "language", "code")}
+    data.update(versions(statement, "title", "delegation", "meeting", "place"))
     data.update(
         date=statement.date.isoformat(),
         text=statement.text,
@@ -431,7 +430,7 @@ def test_an_untouched_admin_follow_up_form_keeps_the_verdict(staff_client, staff
     )
     page = staff_client.get(change_url(commitment)).content.decode()
     data = untouched(page, form_id="commitment_form")
-    data["follow_ups-0-public_note"] = "A note, nothing else"
+    data["follow_ups-0-public_note_en"] = "A note, nothing else"
     response = staff_client.post(change_url(commitment), data)
     assert response.status_code == 302, response.content.decode()[:3000]
     added = commitment.follow_ups.timeline().first()

@@ -38,6 +38,7 @@ from commitments.records import record_follow_up
 
 from .conftest import CANARY
 from .factories import CommitmentFactory, UserFactory
+from .html_forms import versions
 
 pytestmark = pytest.mark.django_db
 
@@ -143,9 +144,8 @@ def test_theme_change_in_the_admin_outdates_cached_pages(
         response = admin.post(
             f"/admin/commitments/theme/{theme.pk}/change/",
             {
-                "name": "Renamed theme for the test",
+                **versions(theme, "name", "description", name="Renamed theme for the test"),
                 "slug": theme.slug,
-                "description": theme.description,
                 "position": theme.position,
             },
         )

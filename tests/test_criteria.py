@@ -85,8 +85,9 @@ def test_admin_form_has_an_assessment_fieldset_and_saves_it(staff_client, seeded
     commitment = Commitment.objects.get(reference="NOR-2012-07")
     page = staff_client.get(change_url(commitment)).content.decode()
     assert "Assessment" in page
-    assert 'name="reading"' in page
-    assert 'name="criteria"' in page
+    for language in ("en", "fr", "es"):  # side by side
+        assert f'name="reading_{language}"' in page
+        assert f'name="criteria_{language}"' in page
     data = edit_data(commitment, criteria=ONE_OFF.replace("\n", "\r\n"), reading="Read so.")
     assert staff_client.post(change_url(commitment), data).status_code == 302
     commitment.refresh_from_db()
@@ -99,10 +100,10 @@ def test_admin_save_of_untouched_criteria_changes_nothing_in_the_history(staff_c
     not record the criteria as changed."""
     commitment = Commitment.objects.get(reference="NOR-2012-07")
     data = edit_data(commitment, title="Retitled")
-    assert "\r\n" in data["criteria"]
+    assert "\r\n" in data["criteria_en"]
     assert staff_client.post(change_url(commitment), data).status_code == 302
     latest, before = commitment.history.all()[:2]
-    assert latest.diff_against(before).changed_fields == ["title"]
+    assert latest.diff_against(before).changed_fields == ["title_en"]
 
 
 def test_admin_refuses_malformed_criteria_with_a_form_error_and_keeps_the_text(

@@ -27,6 +27,7 @@ from commitments.resources import CommitmentResource
 from commitments.spreadsheets import neutralise
 
 from .factories import UserFactory
+from .html_forms import versions
 from .test_staff import follow_up_data, record_url
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -485,7 +486,7 @@ def change_form_follow_up(staff_client, fields):
     data = {
         "statement": commitment.statement_id,
         "reference": commitment.reference,
-        "title": commitment.title,
+        **versions(commitment, "title", "reading", "criteria"),
         "quote": commitment.quote,
         "theme": commitment.theme_id,
         "kind": commitment.kind,
@@ -509,7 +510,11 @@ def change_form_follow_up(staff_client, fields):
         {
             "follow_ups-0-status": "in_progress",
             "follow_ups-0-happened_on": "2013-05-02",
-            **{f"follow_ups-0-{name}": value for name, value in fields.items()},
+            # The admin shows the note's language versions side by side: English is _en.
+            **{
+                f"follow_ups-0-{name}{'_en' if name == 'public_note' else ''}": value
+                for name, value in fields.items()
+            },
         }
     )
     response = staff_client.post(f"/admin/commitments/commitment/{commitment.pk}/change/", data)

@@ -247,6 +247,8 @@ def test_changes_since_lists_follow_ups_and_field_edits_after_a_version():
     save_edit(commitment, based_on_version=commitment.version, by=user)
     changes = commitment.changes_since(1)
     assert [f.public_note for f in changes.follow_ups] == ["one"]
-    assert [(e.field, e.old, e.new) for e in changes.edits] == [("title", "Before", "After")]
+    assert [(e.field, e.old, e.new) for e in changes.edits] == [
+        ("title (English)", "Before", "After")
+    ]
     assert changes.editors == [user]
     assert commitment.changes_since(commitment.version).follow_ups == []

@@ -46,12 +46,12 @@ def test_adding_a_statement_leads_to_its_proposals(client, administrator, db):
     response = client.post(
         "/admin/commitments/statement/add/",
         {
-            "title": "Statement",
+            "title_en": "Statement",
             "slug": "testland-2013",
-            "delegation": "Testland",
+            "delegation_en": "Testland",
             "code": "TST",
-            "meeting": "Meeting",
-            "place": "Oslo",
+            "meeting_en": "Meeting",
+            "place_en": "Oslo",
             "date": "2013-09-10",
             "language": "en",
             "source_url": "",

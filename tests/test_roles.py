@@ -125,7 +125,7 @@ def commitment_form(s):
     data = {
         "statement": c.statement_id,
         "reference": c.reference,
-        "title": "Edited by the role test",
+        "title_en": "Edited by the role test",
         "quote": c.quote,
         "theme": c.theme_id,
         "kind": c.kind,
@@ -196,7 +196,7 @@ DELETE_SELECTED = Body(
 )
 THEME_EDIT = Body(
     "a theme edit",
-    lambda s: {"name": "Renamed", "slug": s.objects["commitments.theme"].slug, "position": 0},
+    lambda s: {"name_en": "Renamed", "slug": s.objects["commitments.theme"].slug, "position": 0},
     lambda s: Theme.objects.filter(name="Renamed").exists(),
 )
 

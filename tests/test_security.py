@@ -237,7 +237,7 @@ def test_follow_ups_cannot_be_changed_or_deleted_through_the_admin():
     form = {
         "statement": sample.statement.pk,
         "reference": sample.commitment.reference,
-        "title": "Title",
+        "title_en": "Title",
         "quote": sample.commitment.quote,
         "theme": sample.commitment.theme_id,
         "kind": sample.commitment.kind,
@@ -253,7 +253,7 @@ def test_follow_ups_cannot_be_changed_or_deleted_through_the_admin():
                 f"{prefix}-MAX_NUM_FORMS": "1000",
                 f"{prefix}-0-id": pk,
                 f"{prefix}-0-commitment": sample.commitment.pk,
-                f"{prefix}-0-public_note": "rewritten",
+                f"{prefix}-0-public_note_en": "rewritten",
                 f"{prefix}-0-status": Status.ACHIEVED,
                 f"{prefix}-0-happened_on": "2013-01-02",
                 f"{prefix}-0-DELETE": "on",

@@ -224,21 +224,26 @@ def test_every_seeded_commitment_has_criteria_for_every_status_of_its_kind(seede
 # Trackers seeded before the criteria existed: migration 0009
 
 
+LANGUAGES = ("en", "fr", "es")
 MIGRATION = import_module("commitments.migrations.0009_commitment_criteria")
 
 
 def as_seeded_before():
-    """Put the seeded commitments back as the seed left them before migration 0009."""
+    """Put the seeded commitments back as the seed left them before migration 0009 (and
+    before 0010 gave them French and Spanish versions)."""
+    empty = {f"{field}_{code}": "" for field in ("criteria", "reading") for code in LANGUAGES}
     for reference, seeded in MIGRATION.SEEDED.items():
         for rows in (Commitment.objects, Commitment.history):
             rows.filter(reference=reference).update(
-                title=seeded["old_title"], criteria="", reading=""
+                title_en=seeded["old_title"], title_fr=None, title_es=None, **empty
             )
 
 
 def assessment():
+    """What 0009 fills: the English versions (0010 made the columns per language)."""
     return {
-        c.reference: (c.title, c.reading, c.criteria) for c in Commitment.objects.order_by("pk")
+        c.reference: (c.title_en, c.reading_en, c.criteria_en)
+        for c in Commitment.objects.order_by("pk")
     }
 
 
@@ -261,7 +266,8 @@ def test_migration_records_its_change_as_an_edit_with_history(seeded):
     latest, before = commitment.history.all()[:2]
     assert latest.history_change_reason == MIGRATION.REASON
     delta = latest.diff_against(before)
-    assert sorted(delta.changed_fields) == ["criteria", "reading", "title"]  # articles kept
+    # The English versions (issue 13: a column per language); articles kept.
+    assert sorted(delta.changed_fields) == ["criteria_en", "reading_en", "title_en"]
 
 
 def test_migration_never_overwrites_what_staff_wrote(seeded):
@@ -276,7 +282,7 @@ def test_migration_never_overwrites_what_staff_wrote(seeded):
     assert seeded_commitment("NOR-2012-01").criteria  # filled: it was empty
     assert seeded_commitment("NOR-2012-02").criteria == "On track: Staff's rule."
     assert seeded_commitment("NOR-2012-05").reading == "Staff's reading."
-    assert seeded_commitment("NOR-2012-07").criteria == ""
+    assert seeded_commitment("NOR-2012-07").criteria_en == ""
     assert seeded_commitment("NOR-2012-07").title.startswith("Interest in looking at")
 
 
@@ -296,4 +302,4 @@ def test_migration_leaves_a_commitment_staff_renamed_alone(seeded):
     Commitment.objects.filter(reference="NOR-2012-04").update(reference="NOR-2012-04-A")
     MIGRATION.fill_seeded(django_apps, None)
     renamed = seeded_commitment("NOR-2012-04-A")
-    assert (renamed.criteria, renamed.reading) == ("", "")
+    assert (renamed.criteria_en, renamed.reading_en) == ("", "")

@@ -374,7 +374,7 @@ def test_stale_follow_up_lists_edits_made_to_the_commitment_meanwhile(client, ed
     response = client.post(record_url("NOR-2012-07"), stale, HTTP_HX_REQUEST="true")
     html = response.content.decode()
     assert response.status_code == 409
-    assert "Title: Interest in looking at how to support" in html
+    assert "Title (English): Interest in looking at how to support" in html
     assert "→ A retitled commitment" in html
     assert "boss" in html
     assert FollowUp.objects.count() == 0

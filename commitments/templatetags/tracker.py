@@ -5,6 +5,8 @@ from django.utils import formats
 from django.utils.html import format_html
 from django.utils.translation import gettext
 
+from commitments.content import localized
+
 register = template.Library()
 
 
@@ -38,3 +40,23 @@ def verdict(commitment):
     if commitment.progress is not None:
         html += format_html(' <span class="progress-figure">{}&nbsp;%</span>', commitment.progress)
     return html
+
+
+@register.filter
+def tr(obj, field):
+    """`{{ commitment|tr:"title" }}`: the field in the page's language, or another language's
+    version marked with its lang and "(English)" (commitments/content.py)."""
+    return localized(obj, field)
+
+
+@register.filter
+def tr_lines(obj, field):
+    """As `tr`, for notes: paragraphs and line breaks kept."""
+    return localized(obj, field).html(lines=True)
+
+
+@register.filter
+def tr_text(obj, field):
+    """As `tr`, as plain text for <title>, meta descriptions and attributes:
+    "Title (English)" when it is a fallback."""
+    return localized(obj, field).plain

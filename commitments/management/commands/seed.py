@@ -1,53 +1,67 @@
 import datetime
+import json
 from pathlib import Path
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
-from django.utils.translation import gettext_noop
 
 from commitments.models import Article, Commitment, Kind, Statement, Theme
 from commitments.records import changed
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+# {"themes": {slug: {language: {field: text}}}, "articles": {number: …}, "statements": {slug: …},
+# "commitments": {reference: …}}: the seed's French and Spanish versions.
+TRANSLATIONS = json.loads((SEED_DIR / "translations.json").read_text(encoding="utf-8"))
 
-# Names and titles are in the interface's catalogues (gettext_noop), so French and Spanish
-# pages show them translated; the database keeps them in English.
+
+def translated(kind, key):
+    """The seed's versions of one record in the other languages, as field values:
+    {"title_fr": …, "title_es": …}."""
+    return {
+        f"{field}_{language}": text
+        for language, fields in TRANSLATIONS[kind].get(str(key), {}).items()
+        for field, text in fields.items()
+    }
+
+
+# English here; the French and Spanish versions are in seed/translations.json, loaded beside
+# them (TRANSLATIONS): content is entered side by side, as staff do in the admin.
 ARTICLES = {
-    1: gettext_noop("General obligations and scope of application"),
-    3: gettext_noop("Storage and stockpile destruction"),
-    4: gettext_noop("Clearance and destruction of cluster munition remnants"),
-    5: gettext_noop("Victim assistance"),
-    6: gettext_noop("International cooperation and assistance"),
-    8: gettext_noop("Facilitation and clarification of compliance"),
-    21: gettext_noop("Relations with States not party to this Convention"),
+    1: "General obligations and scope of application",
+    3: "Storage and stockpile destruction",
+    4: "Clearance and destruction of cluster munition remnants",
+    5: "Victim assistance",
+    6: "International cooperation and assistance",
+    8: "Facilitation and clarification of compliance",
+    21: "Relations with States not party to this Convention",
 }
 
 THEMES = [
     (
         "universalisation",
-        gettext_noop("Universalisation"),
+        "Universalisation",
         "Ratification and accession by more states.",
     ),
     (
         "norm",
-        gettext_noop("Upholding the norm"),
+        "Upholding the norm",
         "Condemning any use; allegations of use and clarification.",
     ),
-    ("regional", gettext_noop("Regional initiatives"), "Regional approaches to universalisation."),
+    ("regional", "Regional initiatives", "Regional approaches to universalisation."),
     (
         "cooperation",
-        gettext_noop("Cooperation and assistance"),
+        "Cooperation and assistance",
         "Article 6 and working in partnership.",
     ),
     (
         "affected-states",
-        gettext_noop("Affected and stockpiling states"),
+        "Affected and stockpiling states",
         "Clearance, victim assistance and stockpile destruction.",
     ),
     (
         "promotion",
-        gettext_noop("Promotion and presidency"),
+        "Promotion and presidency",
         "Promoting the Convention in every forum.",
     ),
 ]
@@ -317,16 +331,20 @@ class Command(BaseCommand):
         articles = {}
         for number, title in ARTICLES.items():
             articles[number], new = Article.objects.get_or_create(
-                number=number, defaults={"title": title}
+                number=number, defaults={"title_en": title, **translated("articles", number)}
             )
             created += new
         themes = {}
         for position, (slug, name, description) in enumerate(THEMES):
             # A theme whose slug or name staff changed is still the seeded one.
-            themes[slug] = Theme.objects.filter(Q(slug=slug) | Q(name=name)).first()
+            themes[slug] = Theme.objects.filter(Q(slug=slug) | Q(name_en=name)).first()
             if themes[slug] is None:
                 themes[slug] = Theme.objects.create(
-                    slug=slug, name=name, description=description, position=position
+                    slug=slug,
+                    name_en=name,
+                    description_en=description,
+                    position=position,
+                    **translated("themes", slug),
                 )
                 created += 1
         created += self.load_statement(
@@ -347,6 +365,7 @@ class Command(BaseCommand):
         statement = Statement.objects.create(
             **{k: v for k, v in fields.items() if k != "file"},
             text=statement_text(fields["file"]),
+            **translated("statements", fields["slug"]),
         )
         for reference, theme, kind, numbers, title, quote in rows:
             assessment = assessments.get(reference, {})
@@ -359,6 +378,7 @@ class Command(BaseCommand):
                 kind=kind,
                 reading=assessment.get("reading", ""),
                 criteria="\n".join(assessment.get("criteria", [])),
+                **translated("commitments", reference),
             )
             commitment.full_clean()
             commitment.save()

@@ -1,0 +1,56 @@
+"""The content that has a version in each of the tracker's languages (django-modeltranslation).
+
+Each field listed here gets a column per language (title_en, title_fr, title_es) beside the
+original. English is where content is first written; the other versions are added side by side
+in the admin and the staff pages. Pages read them through commitments/content.py, which says
+when a version is missing and which language is shown instead. The quote and the statement's
+text are never translated: they are the words as delivered, in the statement's language.
+
+The history models are registered too: django-simple-history copies every column of a change.
+"""
+
+from django.conf import settings
+from modeltranslation.translator import TranslationOptions, register
+
+from .models import Article, Commitment, FollowUp, Statement, Theme
+
+# {model: fields}: the one list of translatable content (exports, the staff queue and the
+# tests read it from here).
+TRANSLATED = {
+    Theme: ("name", "description"),
+    Article: ("title",),
+    Statement: ("title", "delegation", "meeting", "place"),
+    Commitment: ("title", "criteria", "reading"),
+    FollowUp: ("public_note", "evidence_label"),
+}
+
+
+def _register(model, model_fields):
+    register(model)(
+        type(f"{model.__name__}Translation", (TranslationOptions,), {"fields": model_fields})
+    )
+    history = getattr(model, "history", None)
+    if history is None:
+        return
+    register(history.model)(
+        type(
+            f"Historical{model.__name__}Translation",
+            (TranslationOptions,),
+            {"fields": model_fields},
+        )
+    )
+    # The admin's history compares the tracked fields: each language's version, so that a
+    # change to the French title shows as one. The unsuffixed column is the library's proxy.
+    versions = [
+        model._meta.get_field(f"{field}_{code}")
+        for field in model_fields
+        for code, _name in settings.LANGUAGES
+    ]
+    history.model.tracked_fields = [
+        *(field for field in history.model.tracked_fields if field.name not in model_fields),
+        *versions,
+    ]
+
+
+for model, model_fields in TRANSLATED.items():
+    _register(model, model_fields)
