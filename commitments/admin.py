@@ -589,7 +589,7 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
             raise PermissionDenied
         statement = get_object_or_404(Statement, pk=pk)
         existing = list(statement.commitments.values_list("quote", flat=True))
-        proposals = propose(statement.text, already_quoted=existing)
+        proposals = propose(statement.text, already_quoted=existing, language=statement.language)
         ProposalFormSet = formset_factory(ProposalForm, extra=0)
         if request.method == "POST":
             formset = ProposalFormSet(request.POST, prefix="p")
