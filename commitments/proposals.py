@@ -19,8 +19,8 @@ from functools import cached_property
 class Cues:
     """How one language makes a promise. Phrases are lower case and matched on word
     boundaries; a space matches any run of spaces (non-breaking ones too), an apostrophe
-    either apostrophe (' or ’), and a * at the start or end of a phrase any word beginning or
-    ending (French and Spanish mark the future on the verb: "ratifiera", "seguiremos")."""
+    either apostrophe (' or ’), and a * any letters, to match a word's beginning or ending
+    (French and Spanish mark the future on the verb: "ratifiera", "seguiremos")."""
 
     commitment: tuple[str, ...]  # a promise, an obligation or a stated priority
     continuous: tuple[str, ...]  # an open-ended commitment ("continues to promote")
@@ -43,11 +43,7 @@ class Cues:
 def _phrases(phrases):
     def pattern(phrase):
         escaped = re.escape(phrase).replace(r"\ ", r"\s+").replace("'", "['’ʼ]")
-        if escaped.startswith(r"\*"):
-            escaped = r"\w+" + escaped[2:]
-        if escaped.endswith(r"\*"):
-            escaped = escaped[:-2] + r"\w*"
-        return escaped
+        return escaped.replace(r"\*", r"\w*")
 
     return re.compile(r"\b(" + "|".join(pattern(p) for p in phrases) + r")\b", re.IGNORECASE)
 

@@ -261,6 +261,11 @@ def test_spanish_statement_proposes_its_commitments_and_only_them():
     }
 
 
+def test_a_cue_may_match_any_form_of_its_words():
+    assert propose("La Suisse s’est engagée à déminer.", language="fr")[0].cues == ("engagée à",)
+    assert propose("Chile está decidido a ratificar.", language="es")[0].cues == ("decidido a",)
+
+
 def test_both_apostrophes_and_french_spacing_match_a_cue():
     for sentence in ("La France s'engage à ratifier.", "La France s’engage à ratifier."):
         assert propose(sentence, language="fr")[0].cues == (sentence[10:18],)  # s'engage
@@ -268,6 +273,8 @@ def test_both_apostrophes_and_french_spacing_match_a_cue():
 
 
 def test_continuing_is_continuous_in_each_language():
+    assert propose("Working in partnership is effective.")[0].looks_continuous
+    assert propose("Nous travaillons en partenariat.", language="fr")[0].looks_continuous
     assert propose("La France continue de déminer.", language="fr")[0].looks_continuous
     assert propose("Chile sigue apoyando la Convención.", language="es")[0].looks_continuous
     assert not propose("La France déminera.", language="fr")[0].looks_continuous
