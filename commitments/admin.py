@@ -549,8 +549,9 @@ class StatementAdminForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        current = self["language"].value()
-        self.fields["language"].widget = forms.Select(choices=_language_choices(current))
+        if "language" in self.fields:  # not for a viewer: every field is read-only then
+            current = self["language"].value()
+            self.fields["language"].widget = forms.Select(choices=_language_choices(current))
 
     def clean_text(self):
         text = self.cleaned_data["text"]
