@@ -40,6 +40,7 @@ from .models import (
     Theme,
 )
 from .proposals import propose
+from .quotes import quote_error
 from .records import changed, claim_version, record_follow_up
 from .resources import CommitmentResource, StatementResource, file_too_large_message
 
@@ -561,7 +562,7 @@ class StatementAdminForm(forms.ModelForm):
                 for reference, quote in self.instance.commitments.order_by("reference").values_list(
                     "reference", "quote"
                 )
-                if quote not in text
+                if quote_error(quote, text)
             ]
             if orphaned:
                 raise ValidationError(

@@ -236,9 +236,8 @@ def test_french_statement_proposes_its_commitments_and_only_them():
         "L’universalisation est une haute priorité pour les coordonnateurs.": "one_off",
         "Nous encourageons les États qui n’ont pas encore adhéré à la Convention à le faire "
         "sans tarder.": "one_off",
-        "Les allégations d’emploi récent doivent être examinées avec le plus grand sérieux.": (
-            "one_off"
-        ),
+        "Les allégations d’emploi récent doivent être examinées avec le plus grand sérieux"
+        "\u00a0: aucune ne doit rester sans réponse.": "one_off",
         "Chaque État partie s’engage à condamner tout emploi de ces armes, par qui que ce soit.": (
             "one_off"
         ),
