@@ -24,7 +24,8 @@ class Cues:
 
     commitment: tuple[str, ...]  # a promise, an obligation or a stated priority
     continuous: tuple[str, ...]  # an open-ended commitment ("continues to promote")
-    # Words written with a full stop that do not end a sentence ("Mr. President").
+    # Words written with a full stop that do not end a sentence ("Mr. President"), as
+    # written: "No. 5" is one, "we said no." is not.
     abbreviations: tuple[str, ...] = ()
 
     @cached_property
@@ -34,10 +35,6 @@ class Cues:
     @cached_property
     def continuous_re(self):
         return _phrases(self.continuous)
-
-    @cached_property
-    def abbreviation_set(self):
-        return frozenset(a.lower() for a in self.abbreviations)
 
 
 def _phrases(phrases):
@@ -63,7 +60,7 @@ CUES = {
             "continu*", "uphold", "promot*", "work* in partnership",
         ),
         abbreviations=(
-            "Mr", "Mrs", "Ms", "Dr", "Prof", "H.E", "St", "No", "Nos", "Art", "Arts", "para",
+            "Mr", "Mrs", "Ms", "Dr", "Prof", "H.E", "St", "No", "Nos", "Art", "Arts", "art", "para",
             "paras", "cf", "e.g", "i.e", "vs",
         ),
     ),
@@ -89,8 +86,8 @@ CUES = {
             "sans relâche", "travaill* en partenariat",
         ),
         abbreviations=(
-            "MM", "Mme", "Mmes", "Mlle", "Dr", "Pr", "Me", "S.E", "art", "cf", "p. ex", "env",
-            "vol",
+            "MM", "Mme", "Mmes", "Mlle", "Dr", "Pr", "Me", "S.E", "Art", "art", "cf", "p. ex",
+            "env", "vol",
         ),
     ),
     "es": Cues(
@@ -115,8 +112,8 @@ CUES = {
             "trabaj* en colaboración", "trabaj* en asociación",
         ),
         abbreviations=(
-            "Sr", "Sra", "Sres", "Srta", "Dr", "Dra", "Excmo", "Excma", "S.E", "art", "núm", "pág",
-            "Ud", "Uds", "EE", "p. ej",
+            "Sr", "Sra", "Sres", "Srta", "Dr", "Dra", "Excmo", "Excma", "S.E", "Art", "art", "núm",
+            "pág", "Ud", "Uds", "EE", "p. ej",
         ),
     ),
 }
@@ -148,10 +145,9 @@ def _is_abbreviation(before, cues):
     ("Mr.", "Sr.", "S.E.") or an initial ("J."), not to a sentence's end."""
     if len(before) >= 1 and before[-1].isupper() and not before[-2:-1].isalnum():
         return True
-    lowered = before.lower()
     return any(
-        lowered.endswith(word) and not lowered[-len(word) - 1 : -len(word)].isalnum()
-        for word in cues.abbreviation_set
+        before.endswith(word) and not before[-len(word) - 1 : -len(word)].isalnum()
+        for word in cues.abbreviations
     )
 
 

@@ -208,6 +208,7 @@ def test_titles_and_initials_do_not_end_a_sentence():
         "As Ms. Jane K. Smith said, we will ratify.",
         "Fine.",
     ]
+    assert len(list(sentences("See Art. 4 and No. 5. The answer is no. We will ratify."))) == 3
 
 
 def test_a_sentence_ends_after_its_closing_quotation_mark():
