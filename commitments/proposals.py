@@ -129,7 +129,7 @@ def cues_for(language):
 
 # A sentence may end at . ! ? or … (then closing quotes or brackets, French spacing
 # allowed), followed by spaces and the start of the next one: checked in _starts_sentence.
-_STOP = re.compile(r"[.!?…]+(?:[\s\u00a0\u202f]*[»”’\"')\]])*\s+")
+_STOP = re.compile(r"[.!?…]+(?:\s*[»”’\"')\]])*\s+")  # \s: non-breaking spaces too
 _OPENERS = "«“‘\"'(¿¡[\u00a0\u202f "
 
 
@@ -143,7 +143,7 @@ def _starts_sentence(rest):
 def _is_abbreviation(before, cues):
     """Whether the full stop after `before` (the text up to it) belongs to an abbreviation
     ("Mr.", "Sr.", "S.E.") or an initial ("J."), not to a sentence's end."""
-    if len(before) >= 1 and before[-1].isupper() and not before[-2:-1].isalnum():
+    if before[-1:].isupper() and not before[-2:-1].isalnum():
         return True
     return any(
         before.endswith(word) and not before[-len(word) - 1 : -len(word)].isalnum()
