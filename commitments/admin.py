@@ -15,8 +15,8 @@ from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from django.utils.translation import get_language_info, ngettext
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
 from import_export.admin import ImportExportMixin
 from import_export.formats.base_formats import CSV
 from import_export.forms import ImportForm
@@ -31,8 +31,18 @@ from .forms import (
     ProposalPublishForm,
     follow_up_initial,
 )
-from .models import Article, Commitment, FollowUp, StaleVersion, Statement, Status, Theme
+from .models import (
+    STATEMENT_LANGUAGES,
+    Article,
+    Commitment,
+    FollowUp,
+    StaleVersion,
+    Statement,
+    Status,
+    Theme,
+)
 from .proposals import propose
+from .quotes import quote_error
 from .records import NOTE_VERSIONS, changed, claim_version, record_follow_up
 from .resources import CommitmentResource, StatementResource, file_too_large_message
 from .translation import TRANSLATED
@@ -515,9 +525,29 @@ class CommitmentInline(admin.TabularInline):
         return False
 
 
+def _language_choices(current):
+    """The tracker's own languages first, then every other language a statement may be in,
+    by name; a stored code the tracker does not know stays shown (saving then says why)."""
+
+    def choice(code):
+        return code, f"{get_language_info(code)['name_translated']} ({code})"
+
+    ours = [code for code, _name in settings.LANGUAGES]
+    others = sorted(
+        (choice(code) for code in STATEMENT_LANGUAGES - set(ours)), key=lambda c: c[1].lower()
+    )
+    choices = [
+        (_("Languages of this tracker"), [choice(code) for code in ours]),
+        (_("Other languages"), others),
+    ]
+    if current and current not in STATEMENT_LANGUAGES:
+        choices.insert(0, (current, current))
+    return choices
+
+
 class StatementAdminForm(forms.ModelForm):
     """A statement's text may be corrected, never so that a commitment's quote stops being
-    in it word for word."""
+    in it word for word. Its language is chosen from a list (Statement.clean checks it)."""
 
     class Meta:
         model = Statement
@@ -534,6 +564,12 @@ class StatementAdminForm(forms.ModelForm):
             "text",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "language" in self.fields:  # not for a viewer: every field is read-only then
+            current = self["language"].value()
+            self.fields["language"].widget = forms.Select(choices=_language_choices(current))
+
     def clean_text(self):
         text = self.cleaned_data["text"]
         if self.instance.pk is not None:
@@ -542,7 +578,7 @@ class StatementAdminForm(forms.ModelForm):
                 for reference, quote in self.instance.commitments.order_by("reference").values_list(
                     "reference", "quote"
                 )
-                if quote not in text
+                if quote_error(quote, text)
             ]
             if orphaned:
                 raise ValidationError(
@@ -605,7 +641,7 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
             raise PermissionDenied
         statement = get_object_or_404(Statement, pk=pk)
         existing = list(statement.commitments.values_list("quote", flat=True))
-        proposals = propose(statement.text, already_quoted=existing)
+        proposals = propose(statement.text, already_quoted=existing, language=statement.language)
         ProposalFormSet = formset_factory(ProposalForm, extra=0)
         if request.method == "POST":
             formset = ProposalFormSet(request.POST, prefix="p")

@@ -3,6 +3,7 @@ import logging
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.conf.locale import LANG_INFO
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxLengthValidator, MaxValueValidator, MinValueValidator
 from django.db import models
@@ -22,6 +23,7 @@ from .criteria import (
     parse_criteria,
     validate_criteria,
 )
+from .quotes import quote_error
 
 logger = logging.getLogger(__name__)
 
@@ -151,6 +153,11 @@ class Article(models.Model):
         return f"Art. {self.number} — {self.title}"
 
 
+# The codes a statement's language may have: every language Django can name (en, fr, es, ar,
+# zh-hans, pt-br…), so the public page's lang="…" is a real language tag.
+STATEMENT_LANGUAGES = frozenset(code for code, info in LANG_INFO.items() if "name" in info)
+
+
 class Statement(models.Model):
     title = models.CharField(max_length=300)
     slug = models.SlugField(
@@ -182,6 +189,21 @@ class Statement(models.Model):
 
     def get_absolute_url(self):
         return reverse("statement_detail", args=[self.slug])
+
+    def clean(self):
+        # Typed as " FR" or "fr_CA", it is the tag fr or fr-ca.
+        self.language = self.language.strip().lower().replace("_", "-")
+        if self.language not in STATEMENT_LANGUAGES:
+            raise ValidationError(
+                {
+                    "language": _(
+                        "“%(code)s” is not a language code this tracker knows. Choose the "
+                        "language of the text from the list, or give its code, such as en, fr "
+                        "or es."
+                    )
+                    % {"code": self.language}
+                }
+            )
 
     def paragraphs(self, commitments):
         """The text as paragraphs of (text, commitment-or-None) runs, each quote marked."""
@@ -752,8 +774,8 @@ class Commitment(models.Model):
                     setattr(self, f"{field}_{code}", one_newline(text))
             if problem := kind_error(getattr(self, f"criteria_{code}"), self.kind):
                 errors[f"criteria_{code}"] = problem
-        if self.statement_id and self.quote and self.quote not in self.statement.text:
-            errors["quote"] = _("This quote does not occur word for word in the statement's text.")
+        if self.statement_id and (problem := quote_error(self.quote, self.statement.text)):
+            errors["quote"] = problem
         if problem := self.reference_error():
             errors["reference"] = problem
         if errors:

@@ -71,7 +71,8 @@ def test_quotes_keep_their_original_language(client, seeded):
     commitment = Commitment.objects.get(reference="NOR-2012-09")
     html = client.get("/fr/commitments/NOR-2012-09/").content.decode()
     assert '<html lang="fr">' in html
-    assert f'<blockquote class="quote" lang="en">\n  <p>“{commitment.quote}”</p>' in html
+    # The quote in its language; its source line ("16 avril 2012") in the page's.
+    assert f'<blockquote class="quote">\n  <p lang="en">“{commitment.quote}”</p>' in html
     statement = client.get("/es" + STATEMENT_URL).content.decode()
     assert '<article class="statement-text" lang="en">' in statement
 

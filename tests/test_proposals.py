@@ -1,3 +1,5 @@
+from pathlib import Path
+
 import pytest
 
 from commitments.management.commands.seed import NORWAY_2012_COMMITMENTS
@@ -163,3 +165,137 @@ def test_editors_and_viewers_cannot_create_commitments_from_proposals(
     for user in (editor, viewer):
         client.force_login(user)
         assert client.get(propose_url(statement)).status_code == 403
+
+
+STATEMENTS = Path(__file__).parent / "statements"
+FRENCH = (STATEMENTS / "2012-04-coordinators-universalisation-fr.txt").read_text()
+SPANISH = (STATEMENTS / "2012-04-coordinators-universalisation-es.txt").read_text()
+
+
+def test_the_french_statement_is_typed_as_french_is_printed():
+    assert "hésitent encore\u00a0? «\u00a0Par" in FRENCH
+    assert "s’engage" in FRENCH
+    assert "s'engage" not in FRENCH
+
+
+def test_french_sentences_end_before_accented_capitals_and_guillemets_not_after_titles():
+    found = [s for _start, s in sentences(FRENCH, "fr")]
+    assert "Élargir la Convention exige un effort collectif." in found
+    assert found[found.index("Élargir la Convention exige un effort collectif.") - 1] == (
+        "Nous encourageons les États qui n’ont pas encore adhéré à la Convention à le faire "
+        "sans tarder."
+    )
+    assert any(s.startswith("À Vientiane, les États parties") for s in found)
+    assert "Comment convaincre les États qui hésitent encore\u00a0?" in found
+    assert any(s.startswith("«\u00a0Par le dialogue\u00a0», répondait") for s in found)
+    # "S.E. M. Laurent Fabre": titles, not the ends of sentences.
+    assert any(s.startswith("Comme l’a rappelé ce matin S.E. M. Laurent Fabre,") for s in found)
+
+
+def test_spanish_sentences_start_at_inverted_marks_and_accented_capitals_not_after_titles():
+    found = [s for _start, s in sentences(SPANISH, "es")]
+    assert "Gracias, Sr. Presidente." in found
+    assert "Ésta es una cifra notable para un tratado tan joven." in found
+    assert "¿Cómo convencer a los Estados que todavía dudan?" in found
+    assert "¡Con diálogo y paciencia!" in found
+    assert any(s.startswith("Como recordó esta mañana el Excmo. Sr. Luis Ortega,") for s in found)
+
+
+def test_titles_and_initials_do_not_end_a_sentence():
+    text = "Thank you, Mr. President. As Ms. Jane K. Smith said, we will ratify. Fine."
+    assert [s for _start, s in sentences(text)] == [
+        "Thank you, Mr. President.",
+        "As Ms. Jane K. Smith said, we will ratify.",
+        "Fine.",
+    ]
+    assert len(list(sentences("See Art. 4 and No. 5. The answer is no. We will ratify."))) == 3
+
+
+def test_a_sentence_ends_after_its_closing_quotation_mark():
+    text = "La Présidence l’a dit : « Nous ratifierons. » Élargir est un devoir."
+    assert [s for _start, s in sentences(text, "fr")] == [
+        "La Présidence l’a dit : « Nous ratifierons. »",
+        "Élargir est un devoir.",
+    ]
+
+
+def test_sentence_offsets_point_into_the_text():
+    for text, language in ((FRENCH, "fr"), (SPANISH, "es")):
+        for start, sentence in sentences(text, language):
+            assert text[start : start + len(sentence)] == sentence
+
+
+def kinds(proposals):
+    return {p.sentence: "continuous" if p.looks_continuous else "one_off" for p in proposals}
+
+
+def test_french_statement_proposes_its_commitments_and_only_them():
+    assert kinds(propose(FRENCH, language="fr")) == {
+        "Nous continuerons à promouvoir la ratification auprès de chaque État signataire.": (
+            "continuous"
+        ),
+        "L’universalisation est une haute priorité pour les coordonnateurs.": "one_off",
+        "Nous encourageons les États qui n’ont pas encore adhéré à la Convention à le faire "
+        "sans tarder.": "one_off",
+        "Les allégations d’emploi récent doivent être examinées avec le plus grand sérieux"
+        "\u00a0: aucune ne doit rester sans réponse.": "one_off",
+        "Chaque État partie s’engage à condamner tout emploi de ces armes, par qui que ce soit.": (
+            "one_off"
+        ),
+        "Nous organiserons, avec le CICR et la Coalition contre les sous-munitions, un atelier "
+        "régional pour l’Afrique de l’Ouest avant la prochaine Assemblée.": "one_off",
+    }
+
+
+def test_spanish_statement_proposes_its_commitments_and_only_them():
+    assert kinds(propose(SPANISH, language="es")) == {
+        "Seguiremos promoviendo la ratificación ante cada Estado signatario.": "continuous",
+        "La universalización es una alta prioridad para los coordinadores.": "one_off",
+        "Alentamos a los Estados que aún no se han adherido a la Convención a hacerlo sin "
+        "demora.": "one_off",
+        "Las denuncias de empleo reciente deben examinarse con la mayor seriedad.": "one_off",
+        "Cada Estado Parte se compromete a condenar todo empleo de estas armas, por parte de "
+        "cualquier actor.": "one_off",
+        "Organizaremos, con el CICR y la Coalición contra las Municiones en Racimo, un taller "
+        "regional para América Central antes de la próxima Reunión.": "one_off",
+    }
+
+
+def test_a_cue_may_match_any_form_of_its_words():
+    assert propose("La Suisse s’est engagée à déminer.", language="fr")[0].cues == ("engagée à",)
+    assert propose("Chile está decidido a ratificar.", language="es")[0].cues == ("decidido a",)
+
+
+def test_both_apostrophes_and_french_spacing_match_a_cue():
+    for sentence in ("La France s'engage à ratifier.", "La France s’engage à ratifier."):
+        assert propose(sentence, language="fr")[0].cues == (sentence[10:18],)  # s'engage
+    assert propose("Nous\u00a0encourageons les États.", language="fr")
+
+
+def test_continuing_is_continuous_in_each_language():
+    assert propose("Working in partnership is effective.")[0].looks_continuous
+    assert propose("Nous travaillons en partenariat.", language="fr")[0].looks_continuous
+    assert propose("La France continue de déminer.", language="fr")[0].looks_continuous
+    assert propose("Chile sigue apoyando la Convención.", language="es")[0].looks_continuous
+    assert not propose("La France déminera.", language="fr")[0].looks_continuous
+
+
+def test_a_statement_is_read_with_the_cues_of_its_language():
+    assert propose("Nous continuerons.", language="fr-CA")
+    assert not propose("Nous continuerons.", language="en")
+    assert not propose("We will ratify.", language="es")
+
+
+def test_a_language_without_cues_of_its_own_is_read_with_the_english_ones():
+    assert [p.sentence for p in propose("Intro. We will ratify.", language="de")] == [
+        "We will ratify."
+    ]
+    assert propose("We will ratify.", language="")
+
+
+def test_a_french_statement_in_the_admin_gets_french_proposals(client, administrator, db):
+    statement = StatementFactory(text=FRENCH, language="fr")
+    client.force_login(administrator)
+    html = client.get(propose_url(statement)).content.decode()
+    assert "Chaque État partie s’engage à condamner" in html
+    assert "Élargir la Convention" not in html
