@@ -14,6 +14,7 @@ from .models import (
     Commitment,
     FollowUp,
     Kind,
+    StaffPreference,
     Statement,
     Status,
     Theme,
@@ -177,6 +178,15 @@ class StaffFilterForm(forms.Form):
             "status": data.get("status") or "",
             "owner": data.get("owner") or "",
         }
+
+
+class StaffLanguageForm(forms.ModelForm):
+    """The language a staff member chose for the staff pages and the admin."""
+
+    class Meta:
+        model = StaffPreference
+        fields = ["language"]
+        labels = {"language": _("Language of the staff pages")}
 
 
 class BulkFollowUpForm(forms.Form):
