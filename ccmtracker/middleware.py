@@ -35,7 +35,7 @@ class StaffLanguageMiddleware:
     """Staff pages and the admin in the language each staff member chose (StaffPreference).
 
     Public pages keep the language of their address, and a staff member who chose nothing
-    gets what LocaleMiddleware found (Accept-Language, else English). Comes after
+    gets what LocaleMiddleware found (English: staff addresses have no prefix). Comes after
     AuthenticationMiddleware; the session is read only on the staff side, and only when
     there is one.
     """
@@ -47,19 +47,18 @@ class StaffLanguageMiddleware:
         language = self._chosen(request)
         if language is None:
             return self.get_response(request)
+        # Left active for the response: LocaleMiddleware, outside this one, says it in
+        # Content-Language.
         translation.activate(language)
         request.LANGUAGE_CODE = language
-        response = self.get_response(request)
-        response.headers["Content-Language"] = language
-        return response
+        return self.get_response(request)
 
     def _chosen(self, request):
         if settings.SESSION_COOKIE_NAME not in request.COOKIES or not is_staff_side(request.path):
             return None
-        user = request.user
-        if not (user.is_authenticated and user.is_staff):
+        if not request.user.is_authenticated:
             return None
-        language = StaffPreference.objects.language_of(user)
+        language = StaffPreference.objects.language_of(request.user)
         return language if language in dict(settings.LANGUAGES) else None
 
 
