@@ -1259,7 +1259,9 @@ class CommitmentState(models.Model):
     commitment = models.OneToOneField(
         Commitment, on_delete=models.CASCADE, primary_key=True, related_name="state"
     )
-    status = models.CharField(max_length=20, choices=Status, default=Status.NOT_ASSESSED)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.NOT_ASSESSED
+    )
     progress = models.PositiveSmallIntegerField(null=True, blank=True)
     last_follow_up_on = models.DateField(null=True, blank=True)
     last_recorded_at = models.DateTimeField(null=True, blank=True)
