@@ -662,7 +662,7 @@ class Commitment(models.Model):
         choices=Kind,
         default=Kind.ONE_OFF,
         help_text=_(
-            "Continuous commitments (\u201ccontinues to promote\u201d) are on track or "
+            "Continuous commitments (“continues to promote”) are on track or "
             "off track, never achieved."
         ),
     )
