@@ -161,6 +161,8 @@ class StaffFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The seed's theme names are in the catalogues, as on the public filters.
+        self.fields["theme"].label_from_instance = lambda theme: gettext(theme.name)
         owners = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
         self.fields["owner"].choices = [
             ("", _("Anyone")),

@@ -37,6 +37,9 @@ def test_a_staff_member_who_picks_french_gets_the_staff_page_and_admin_in_french
     assert "dernière preuve" in html
     assert "Aller au contenu" in html
     assert "latest evidence" not in html
+    # The seed's theme names, in the row and in the filter, as on the public pages.
+    assert "· Défense de la norme ·" in html
+    assert ">Défense de la norme</option>" in html
     # The picker shows the language in use.
     assert '<option value="fr" lang="fr" selected>Français</option>' in html
 
