@@ -158,3 +158,10 @@ def test_the_pickers_are_plain_forms_that_post_with_a_token(staff_client, seeded
         assert f'<label for="{picker_id}">' in form, url
         assert f'<select name="language" id="{picker_id}">' in form, url
         assert f'name="next" value="{url}"' in form.replace("&amp;", "&"), url
+
+
+def test_a_page_answering_a_post_sends_the_picker_back_to_the_staff_page(staff_client, seeded):
+    # A refused follow-up shows the whole page at an address that only takes POST.
+    html = staff_client.post("/staff/commitments/NOR-2012-03/follow-ups/", {}).content.decode()
+    start = html.index('<form method="post" action="/staff/language/"')
+    assert 'name="next" value=""' in html[start : html.index("</form>", start)]
