@@ -1,5 +1,9 @@
 from django.conf import settings
+from django.urls import reverse
+from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+
+from commitments.models import StaffPreference
 
 from .views import DATABASE_UNAVAILABLE, service_unavailable
 
@@ -20,6 +24,42 @@ class NoStoreForSignedInMiddleware:
         if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
             add_never_cache_headers(response)
         return response
+
+
+def is_staff_side(path):
+    """The staff pages and the admin: one address whatever the language (ccmtracker/urls.py)."""
+    return path.startswith((reverse("staff_home"), reverse("admin:index")))
+
+
+class StaffLanguageMiddleware:
+    """Staff pages and the admin in the language each staff member chose (StaffPreference).
+
+    Public pages keep the language of their address, and a staff member who chose nothing
+    gets what LocaleMiddleware found (English: staff addresses have no prefix). Comes after
+    AuthenticationMiddleware; the session is read only on the staff side, and only when
+    there is one.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        language = self._chosen(request)
+        if language is None:
+            return self.get_response(request)
+        # Left active for the response: LocaleMiddleware, outside this one, says it in
+        # Content-Language.
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        return self.get_response(request)
+
+    def _chosen(self, request):
+        if settings.SESSION_COOKIE_NAME not in request.COOKIES or not is_staff_side(request.path):
+            return None
+        if not request.user.is_authenticated:
+            return None
+        language = StaffPreference.objects.language_of(request.user)
+        return language if language in dict(settings.LANGUAGES) else None
 
 
 class DatabaseUnavailableMiddleware:

@@ -82,7 +82,8 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    # Language from the URL prefix (public pages) or Accept-Language (staff); sets no cookie.
+    # Language from the URL prefix (public pages) or Accept-Language (staff without a chosen
+    # language: StaffLanguageMiddleware); sets no cookie.
     "django.middleware.locale.LocaleMiddleware",
     # Anonymous public pages from the shared cache (ccmtracker/pagecache.py); after the language
     # is known, before the middleware a cached page does not need.
@@ -91,6 +92,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "ccmtracker.middleware.NoStoreForSignedInMiddleware",
+    # Staff pages and the admin in each staff member's chosen language (StaffPreference).
+    "ccmtracker.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",

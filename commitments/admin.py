@@ -47,6 +47,15 @@ from .records import NOTE_VERSIONS, changed, claim_version, record_follow_up
 from .resources import CommitmentResource, StatementResource, file_too_large_message
 from .translation import TRANSLATED
 
+# A commitment's state is read from properties (models.py), named in the admin's columns and
+# read-only fields: in the reader's language, like the model fields' verbose names.
+for _name, _label in {
+    "status": _("status"),
+    "progress": _("progress"),
+    "last_follow_up_on": _("last follow up on"),
+}.items():
+    getattr(Commitment, _name).fget.short_description = _label
+
 
 class BoundedImportForm(ImportForm):
     """The import form refuses a file over settings.IMPORT_MAX_BYTES before reading it."""

@@ -1,5 +1,6 @@
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate, pre_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _drop_triggers(sender, using, plan=None, **kwargs):
@@ -26,7 +27,7 @@ def _install_triggers(sender, using, **kwargs):
 
 class CommitmentsConfig(AppConfig):
     name = "commitments"
-    verbose_name = "Commitments"
+    verbose_name = _("Commitments")
 
     def ready(self):
         pre_migrate.connect(_drop_triggers, sender=self)

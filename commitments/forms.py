@@ -17,6 +17,7 @@ from .models import (
     Commitment,
     FollowUp,
     Kind,
+    StaffPreference,
     Statement,
     Status,
     Theme,
@@ -201,6 +202,8 @@ class StaffFilterForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        # The seed's theme names are in the catalogues, as on the public filters.
+        self.fields["theme"].label_from_instance = lambda theme: gettext(theme.name)
         owners = get_user_model().objects.filter(is_staff=True, is_active=True).order_by("username")
         self.fields["owner"].choices = [
             ("", _("Anyone")),
@@ -220,12 +223,23 @@ class StaffFilterForm(forms.Form):
         }
 
 
+class StaffLanguageForm(forms.ModelForm):
+    """The language a staff member chose for the staff pages and the admin."""
+
+    class Meta:
+        model = StaffPreference
+        fields = ["language"]
+        labels = {"language": _("Language of the staff pages")}
+
+
 class BulkFollowUpForm(forms.Form):
     """The same follow-up for several commitments at once (the admin's list action). It
     starts on the verdict they share, if they all share one; otherwise on no status at all,
     so that nobody changes several verdicts without choosing one."""
 
-    status = forms.ChoiceField(choices=[("", _("Choose a status")), *Status.choices])
+    status = forms.ChoiceField(
+        choices=[("", _("Choose a status")), *Status.choices], label=_("Status")
+    )
     progress = forms.IntegerField(
         min_value=0, max_value=100, required=False, label=_("Progress % (optional)")
     )
@@ -268,20 +282,22 @@ class ProposalForm(forms.Form):
 
     ACCEPT, DISCARD = "accept", "discard"
     decision = forms.ChoiceField(
+        label=_("Decision"),
         choices=[(DISCARD, _("Discard")), (ACCEPT, _("Accept as a commitment"))],
         widget=forms.RadioSelect,
         initial=DISCARD,
     )
     quote = forms.CharField(
+        label=_("Quote"),
         widget=forms.Textarea(attrs={"rows": 4, "cols": 90}),
         help_text=_("Edit to the exact words that make the commitment; they must stay verbatim."),
     )
     title = forms.CharField(
-        max_length=200, required=False, widget=forms.TextInput(attrs={"size": 80})
+        label=_("Title"), max_length=200, required=False, widget=forms.TextInput(attrs={"size": 80})
     )
-    reference = forms.SlugField(max_length=40, required=False)
-    theme = forms.ModelChoiceField(Theme.objects.all(), required=False)
-    kind = forms.ChoiceField(choices=Kind.choices, initial=Kind.CONTINUOUS)
+    reference = forms.SlugField(label=_("Reference"), max_length=40, required=False)
+    theme = forms.ModelChoiceField(Theme.objects.all(), label=_("Theme"), required=False)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Kind.choices, initial=Kind.CONTINUOUS)
 
     def clean(self):
         data = super().clean()

@@ -126,16 +126,20 @@ STATUSES_BY_KIND = {
 
 
 class Theme(models.Model):
-    name = models.CharField(max_length=120, unique=True)
-    slug = models.SlugField(max_length=120, unique=True)
-    description = models.TextField(blank=True)
+    name = models.CharField(_("name"), max_length=120, unique=True)
+    slug = models.SlugField(_("slug"), max_length=120, unique=True)
+    description = models.TextField(_("description"), blank=True)
     position = models.PositiveSmallIntegerField(
-        default=0, help_text="Themes are listed on the dashboard in this order, lowest first."
+        _("position"),
+        default=0,
+        help_text=_("Themes are listed on the dashboard in this order, lowest first."),
     )
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("theme")
+        verbose_name_plural = _("themes")
         ordering = ["position", "name"]
 
     def __str__(self):
@@ -143,10 +147,12 @@ class Theme(models.Model):
 
 
 class Article(models.Model):
-    number = models.PositiveSmallIntegerField(unique=True)
-    title = models.CharField(max_length=200)
+    number = models.PositiveSmallIntegerField(_("number"), unique=True)
+    title = models.CharField(_("title"), max_length=200)
 
     class Meta:
+        verbose_name = _("article")
+        verbose_name_plural = _("articles")
         ordering = ["number"]
 
     def __str__(self):
@@ -159,29 +165,45 @@ STATEMENT_LANGUAGES = frozenset(code for code, info in LANG_INFO.items() if "nam
 
 
 class Statement(models.Model):
-    title = models.CharField(max_length=300)
+    title = models.CharField(_("title"), max_length=300)
     slug = models.SlugField(
-        max_length=120, unique=True, help_text="Used in the statement's public address."
+        _("slug"),
+        max_length=120,
+        unique=True,
+        help_text=_("Used in the statement's public address."),
     )
-    delegation = models.CharField(max_length=120, help_text="Who made the statement, e.g. Norway.")
-    meeting = models.CharField(max_length=300)
-    place = models.CharField(max_length=120)
-    date = models.DateField()
+    delegation = models.CharField(
+        _("delegation"), max_length=120, help_text=_("Who made the statement, e.g. Norway.")
+    )
+    meeting = models.CharField(_("meeting"), max_length=300)
+    place = models.CharField(_("place"), max_length=120)
+    date = models.DateField(_("date"))
     language = models.CharField(
-        max_length=12, default="en", help_text="Language of the text, as a code such as en or fr."
+        _("language"),
+        max_length=12,
+        default="en",
+        help_text=_("Language of the text, as a code such as en or fr."),
     )
-    source_url = models.URLField(blank=True, help_text="Where the original text can be found.")
+    source_url = models.URLField(
+        _("source URL"), blank=True, help_text=_("Where the original text can be found.")
+    )
     text = models.TextField(
-        help_text="The full text, exactly as delivered. Paragraphs are separated by blank lines."
+        _("text"),
+        help_text=_(
+            "The full text, exactly as delivered. Paragraphs are separated by blank lines."
+        ),
     )
     code = models.CharField(
+        _("code"),
         max_length=3,
-        help_text="Three-letter code of the delegation, used in commitment references (NOR).",
+        help_text=_("Three-letter code of the delegation, used in commitment references (NOR)."),
     )
 
     history = HistoricalRecords()
 
     class Meta:
+        verbose_name = _("statement")
+        verbose_name_plural = _("statements")
         ordering = ["-date", "delegation"]
 
     def __str__(self):
@@ -646,47 +668,71 @@ class ProgressSummary:
 
 
 class Commitment(models.Model):
-    statement = models.ForeignKey(Statement, on_delete=models.PROTECT, related_name="commitments")
-    theme = models.ForeignKey(Theme, on_delete=models.PROTECT, related_name="commitments")
+    statement = models.ForeignKey(
+        Statement, verbose_name=_("statement"), on_delete=models.PROTECT, related_name="commitments"
+    )
+    theme = models.ForeignKey(
+        Theme, verbose_name=_("theme"), on_delete=models.PROTECT, related_name="commitments"
+    )
     reference = models.SlugField(
+        _("reference"),
         max_length=40,
         unique=True,
-        help_text="Stable public reference used in the commitment's address, e.g. NOR-2012-03. "
-        "Never change it once published: people cite it.",
+        help_text=_(
+            "Stable public reference used in the commitment's address, e.g. NOR-2012-03. "
+            "Never change it once published: people cite it."
+        ),
     )
-    title = models.CharField(max_length=200, help_text="A short summary in plain words.")
+    title = models.CharField(
+        _("title"), max_length=200, help_text=_("A short summary in plain words.")
+    )
     quote = models.TextField(
-        help_text="The exact words of the statement this commitment comes from, copied "
-        "character for character."
+        _("quote"),
+        help_text=_(
+            "The exact words of the statement this commitment comes from, copied "
+            "character for character."
+        ),
     )
     kind = models.CharField(
+        _("kind"),
         max_length=12,
         choices=Kind,
         default=Kind.ONE_OFF,
-        help_text="Continuous commitments (\u201ccontinues to promote\u201d) are on track or "
-        "off track, never achieved.",
+        help_text=_(
+            "Continuous commitments (“continues to promote”) are on track or "
+            "off track, never achieved."
+        ),
     )
     articles = models.ManyToManyField(
-        Article, blank=True, related_name="commitments", help_text="Convention articles it serves."
+        Article,
+        verbose_name=_("articles"),
+        blank=True,
+        related_name="commitments",
+        help_text=_("Convention articles it serves."),
     )
     weight = models.PositiveSmallIntegerField(
+        _("weight"),
         default=1,
         validators=[MinValueValidator(1), MaxValueValidator(10)],
-        help_text="How much it counts in progress averages (1 to 10).",
+        help_text=_("How much it counts in progress averages (1 to 10)."),
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
+        verbose_name=_("owner"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="owned_commitments",
-        help_text="The staff member who keeps this commitment up to date.",
+        help_text=_("The staff member who keeps this commitment up to date."),
     )
     next_review = models.DateField(
-        null=True, blank=True, help_text="When staff should next check on this commitment."
+        _("next review"),
+        null=True,
+        blank=True,
+        help_text=_("When staff should next check on this commitment."),
     )
     published = models.BooleanField(
-        default=True, help_text="Unpublished commitments are seen by staff only."
+        _("published"), default=True, help_text=_("Unpublished commitments are seen by staff only.")
     )
     criteria = models.TextField(
         _("what would count as progress"),
@@ -711,14 +757,16 @@ class Commitment(models.Model):
         ),
     )
     # Its state (status, progress, dates) is derived from its follow-ups: CommitmentState.
-    version = models.PositiveIntegerField(default=1, editable=False)
-    created_at = models.DateTimeField(auto_now_add=True)
+    version = models.PositiveIntegerField(_("version"), default=1, editable=False)
+    created_at = models.DateTimeField(_("created at"), auto_now_add=True)
 
     objects = CommitmentQuerySet.as_manager()
     # Who changed what and when; follow-ups are their own append-only history.
     history = HistoricalRecords(m2m_fields=[articles])
 
     class Meta:
+        verbose_name = _("commitment")
+        verbose_name_plural = _("commitments")
         ordering = ["reference"]
         constraints = [
             models.CheckConstraint(
@@ -992,39 +1040,59 @@ NOTE_MAX_LENGTH = 10_000
 
 
 class FollowUp(models.Model):
-    commitment = models.ForeignKey(Commitment, on_delete=models.PROTECT, related_name="follow_ups")
-    status = models.CharField(max_length=20, choices=Status)
+    commitment = models.ForeignKey(
+        Commitment,
+        verbose_name=_("commitment"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    status = models.CharField(_("status"), max_length=20, choices=Status)
     progress = models.PositiveSmallIntegerField(
+        _("progress"),
         null=True,
         blank=True,
         validators=[MaxValueValidator(100)],
-        help_text="Optional, 0 to 100. Left empty, the status's standard figure is used.",
+        help_text=_("Optional, 0 to 100. Left empty, the status's standard figure is used."),
     )
-    happened_on = models.DateField(help_text="The date it happened, not the date you record it.")
+    happened_on = models.DateField(
+        _("happened on"), help_text=_("The date it happened, not the date you record it.")
+    )
     public_note = models.TextField(
+        _("public note"),
         blank=True,
         validators=[MaxLengthValidator(NOTE_MAX_LENGTH)],
-        help_text="What happened, in words the public will read.",
+        help_text=_("What happened, in words the public will read."),
     )
     internal_note = models.TextField(
+        _("internal note"),
         blank=True,
         validators=[MaxLengthValidator(NOTE_MAX_LENGTH)],
-        help_text="Seen by staff only. Never published, exported or fed.",
+        help_text=_("Seen by staff only. Never published, exported or fed."),
     )
-    evidence_url = models.URLField(blank=True, max_length=500)
+    evidence_url = models.URLField(_("evidence URL"), blank=True, max_length=500)
     evidence_label = models.CharField(
-        max_length=200, blank=True, help_text="What the link is, e.g. “Ratification record”."
+        _("evidence label"),
+        max_length=200,
+        blank=True,
+        help_text=_("What the link is, e.g. “Ratification record”."),
     )
     author = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="follow_ups"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
     )
-    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
     # The commitment's version this follow-up produced: lets a stale form list what it missed.
-    commitment_version = models.PositiveIntegerField(null=True, editable=False)
+    commitment_version = models.PositiveIntegerField(
+        _("commitment version"), null=True, editable=False
+    )
 
     objects = FollowUpQuerySet.as_manager()
 
     class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
         ordering = TIMELINE
         constraints = [
             models.CheckConstraint(
@@ -1107,6 +1175,46 @@ class ReminderLog(models.Model):
 
     def __str__(self):
         return f"{self.owner} · {self.last_sent_on}"
+
+
+class StaffPreferenceQuerySet(models.QuerySet):
+    def language_of(self, user):
+        """The language `user` chose for the staff pages and the admin, or None."""
+        return self.filter(user=user).values_list("language", flat=True).first()
+
+
+class StaffPreference(models.Model):
+    """A staff member's own choices for the staff side: the language its pages are shown in
+    (ccmtracker.middleware.StaffLanguageMiddleware). Public pages keep the language of their
+    address."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="staff_preference",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(
+        _("language"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the staff pages and the admin for this person."),
+    )
+
+    objects = StaffPreferenceQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("staff preference")
+        verbose_name_plural = _("staff preferences")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(language__in=[code for code, _name in settings.LANGUAGES]),
+                name="commitments_staffpreference_language_valid",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.language}"
 
 
 class Period(models.TextChoices):
@@ -1202,7 +1310,9 @@ class CommitmentState(models.Model):
     commitment = models.OneToOneField(
         Commitment, on_delete=models.CASCADE, primary_key=True, related_name="state"
     )
-    status = models.CharField(max_length=20, choices=Status, default=Status.NOT_ASSESSED)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status, default=Status.NOT_ASSESSED
+    )
     progress = models.PositiveSmallIntegerField(null=True, blank=True)
     last_follow_up_on = models.DateField(null=True, blank=True)
     last_recorded_at = models.DateTimeField(null=True, blank=True)

@@ -38,6 +38,7 @@ urlpatterns = [
         name="export_follow_ups",
     ),
     path("staff/", views.staff_home, name="staff_home"),
+    path("staff/language/", views.staff_language, name="staff_language"),
     path(
         "staff/commitments/<slug:reference>/follow-ups/",
         views.staff_record_follow_up,

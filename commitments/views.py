@@ -11,12 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import formats, timezone, translation
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
@@ -33,6 +34,7 @@ from .forms import (
     FollowUpForm,
     PublicFilterForm,
     StaffFilterForm,
+    StaffLanguageForm,
     public_commitments,
     public_selection,
 )
@@ -42,6 +44,7 @@ from .models import (
     STATUS_INFO,
     Commitment,
     FollowUp,
+    StaffPreference,
     StaleVersion,
     Statement,
     Status,
@@ -570,4 +573,42 @@ def _refuse_stale(request, commitment, form):
         )
     return render(
         request, "commitments/staff.html", _staff_context(request, rebased, conflict), status=409
+    )
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@staff_required
+def staff_language(request: HtmxHttpRequest) -> HttpResponse:
+    """Each staff member's language for the staff pages and the admin (public pages keep the
+    language of their address). The staff page and the admin's user tools post here."""
+    preference = StaffPreference.objects.filter(user=request.user).first()
+    form = StaffLanguageForm(
+        request.POST if request.method == "POST" else None,
+        instance=preference or StaffPreference(user=request.user),
+        auto_id="language-%s",
+    )
+    back = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        back = ""
+    if form.is_valid():
+        language = form.save().language
+        with translation.override(language):
+            messages.success(
+                request,
+                _("The staff pages and the admin are now in %(language)s.")
+                % {"language": get_language_info(language)["name_local"]},
+            )
+        if back:
+            return redirect(back)
+        # Staff without a role may not read the staff page; the admin is theirs too.
+        if request.user.has_perm("commitments.view_commitment"):
+            return redirect("staff_home")
+        return redirect("admin:index")
+    return render(
+        request,
+        "commitments/staff_language.html",
+        {"form": form, "next": back},
+        status=422 if form.is_bound else 200,
     )

@@ -50,7 +50,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 from django.utils import translation
 
-from commitments.models import Commitment, FollowUp, Status, Theme
+from commitments.models import Commitment, FollowUp, StaffPreference, Status, Theme
 
 from .conftest import CANARY, member_of
 from .factories import CommitmentFactory, UserFactory
@@ -179,6 +179,11 @@ CONFIRM = Body(
     confirm_form,
     lambda s: FollowUp.objects.filter(public_note="Confirmed by the role test").exists(),
 )
+LANGUAGE = Body(
+    "a language for the staff pages",
+    lambda s: {"language": "fr"},
+    lambda s: StaffPreference.objects.filter(language="fr").exists(),
+)
 COMMITMENT_EDIT = Body(
     "a commitment edit",
     commitment_form,
@@ -295,6 +300,12 @@ URL_TABLE = [
         "staff/commitments/<slug:reference>/confirm/",
         STAFF_POST,
         posts={CONFIRM: by_role("L 403 403 403 S S S")},
+    ),
+    # Issue 13: each staff member's language, roles or none; an empty POST is refused.
+    Route(
+        "staff/language/",
+        by_role("L/L 403/403 200/422 200/422 200/422 200/422 200/422"),
+        posts={LANGUAGE: by_role("L 403 S S S S S")},
     ),
     # The admin's own pages.
     Route("admin/", ANY_STAFF),

@@ -171,6 +171,9 @@ def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
         "/staff/commitments/NOR-2012-03/follow-ups/", {"status": "nope", "happened_on": ""}
     )
     pages["/staff/ with errors"] = refused.content
+    # Issue 13: the language page, and a language the site does not offer refused on it.
+    pages["/staff/language/"] = client.get("/staff/language/").content
+    pages["/staff/language/ refused"] = client.post("/staff/language/", {"language": "xx"}).content
     # A staff account in no group: 403.
     client.force_login(UserFactory(is_staff=True))
     forbidden = client.get("/staff/")
