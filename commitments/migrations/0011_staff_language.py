@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('commitments', '0009_commitment_criteria'),
+        ('commitments', '0010_translations'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
