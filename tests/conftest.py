@@ -111,3 +111,34 @@ def _default_language_after_each_test():
     """LocaleMiddleware leaves a /fr/ or /es/ request's language active in the test thread."""
     yield
     translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture
+def partly_translated(db):
+    """The seed statement with some content in French and Spanish and some in English only,
+    so that every public page in /fr/ and /es/ shows "(English)" fallbacks beside translated
+    text: in headings, the <title>, the description, the list, the timeline and the facts."""
+    import datetime
+
+    from commitments.models import Commitment, Statement, Status, Theme
+    from commitments.records import record_follow_up
+
+    call_command("seed", verbosity=0)
+    user = UserFactory(is_staff=True)
+    untranslated = {f"{field}_{code}": "" for field in ("title", "criteria", "reading")
+                    for code in ("fr", "es")}  # fmt: skip
+    Commitment.objects.filter(reference="NOR-2012-10").update(**untranslated)
+    Statement.objects.update(meeting_fr="", meeting_es="", place_es="")
+    Theme.objects.filter(slug="promotion").update(name_fr="", description_es="")
+    commitment = Commitment.objects.get(reference="NOR-2012-10")
+    record_follow_up(commitment, status=Status.IN_PROGRESS, by=user,
+                     happened_on=datetime.date(2012, 9, 11), public_note="3MSP agenda set",
+                     versions={"public_note_fr": "Ordre du jour de la 3MSP arrêté",
+                               "public_note_es": "Orden del día de la 3REP fijado"})  # fmt: skip
+    record_follow_up(commitment, status=Status.ACHIEVED, by=user,
+                     happened_on=datetime.date(2013, 9, 9), public_note="Presidency report",
+                     evidence_url="https://example.org/report",
+                     evidence_label="Report")  # fmt: skip
+    record_follow_up(Commitment.objects.get(reference="NOR-2012-09"), status=Status.ON_TRACK,
+                     by=user, happened_on=datetime.date(2013, 5, 1),
+                     public_note="Raised at the UNGA")  # fmt: skip
