@@ -66,6 +66,8 @@ browser:
 
 ## The Nu HTML Checker (npm vnu-jar, pinned in package-lock.json) that tests/test_standards.py
 ## runs; it needs Java 17+. --ignore-scripts: its install script would download a Java.
+## Lighthouse (npm lighthouse) too, for tests/browser/test_lighthouse.py; it drives Debian's
+## Chromium and needs Node 18.16+.
 VNU_JAR := node_modules/vnu-jar/build/dist/vnu.jar
 checkers: $(VNU_JAR)
 	@command -v java >/dev/null || { echo "Installing Debian's Java runtime for the HTML checker..."; \
