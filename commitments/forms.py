@@ -25,7 +25,7 @@ from .models import (
     Viewpoint,
     progress_error,
 )
-from .records import NOTE_VERSIONS, confirm_unchanged, record_follow_up
+from .records import NOTE_VERSIONS, add_translation, confirm_unchanged, record_follow_up
 
 FOLLOW_UP_FIELDS = [
     "status",
@@ -484,3 +484,49 @@ def public_commitments(point):
     """Every published commitment seen from a Viewpoint, with its state then: what every
     public page counts (the dashboard, the statements, the exports)."""
     return Commitment.objects.published().seen_from(point).as_of(point)
+
+
+class FollowUpTranslationForm(forms.Form):
+    """A follow-up's note (and evidence label) in a language it lacks (records.add_translation).
+    Fields are named by follow-up and language, so several rows share one page."""
+
+    public_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=NOTE_MAX_LENGTH
+    )
+    evidence_label = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args, follow_up, language, **kwargs):
+        kwargs.setdefault("prefix", f"t{follow_up.pk}-{language}")
+        super().__init__(*args, **kwargs)
+        self.follow_up, self.language = follow_up, language
+        name = get_language_info(language)["name_translated"]
+        self.fields["public_note"].label = _("What happened (public), in %(language)s") % {
+            "language": name
+        }
+        self.fields["evidence_label"].label = _("Evidence label, in %(language)s") % {
+            "language": name
+        }
+        for field in self.fields.values():
+            field.widget.attrs["lang"] = language
+        if not (
+            follow_up.evidence_label_en
+            or follow_up.evidence_label_fr
+            or follow_up.evidence_label_es
+        ):
+            del self.fields["evidence_label"]  # no label to translate
+
+    def clean(self):
+        data = super().clean()
+        if not any((data.get(name) or "").strip() for name in self.fields):
+            raise forms.ValidationError(_("Give the translation."))
+        return data
+
+    def save(self, by):
+        """Raises records.TranslationTaken if someone gave this version meanwhile."""
+        return add_translation(
+            self.follow_up,
+            self.language,
+            public_note=self.cleaned_data.get("public_note", ""),
+            evidence_label=self.cleaned_data.get("evidence_label", ""),
+            by=by,
+        )
