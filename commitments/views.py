@@ -276,7 +276,7 @@ def _delegation_breakdown(request, form, groups):
     keep = _query_string(request, form, exclude=("delegation",))
     return [
         (
-            name,
+            name.html(),
             groups[key],
             "?" + "&".join(part for part in (keep, urlencode({"delegation": key})) if part),
         )
