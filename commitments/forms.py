@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -417,6 +417,13 @@ class PublicFilterForm(forms.Form):
             *((key, name.plain) for key, name in self.delegations()),
         ]
         self.fields["theme"].label_from_instance = lambda theme: localized(theme, "name").plain
+        self.fields["statement"].label_from_instance = lambda statement: ", ".join(
+            (
+                localized(statement, "delegation").plain,
+                localized(statement, "place").plain,
+                formats.date_format(statement.date),
+            )
+        )
         self.fields["article"].label_from_instance = lambda article: (
             _("Art. %(number)s — %(title)s")
             % {"number": article.number, "title": localized(article, "title").plain}
