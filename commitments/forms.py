@@ -293,7 +293,11 @@ class ProposalForm(forms.Form):
         help_text=_("Edit to the exact words that make the commitment; they must stay verbatim."),
     )
     title = forms.CharField(
-        label=_("Title"), max_length=200, required=False, widget=forms.TextInput(attrs={"size": 80})
+        label=_("Title in English"),
+        help_text=_("The French and Spanish titles are added on the commitment's admin page."),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80, "lang": "en"}),
     )
     reference = forms.SlugField(label=_("Reference"), max_length=40, required=False)
     theme = forms.ModelChoiceField(Theme.objects.all(), label=_("Theme"), required=False)
