@@ -6,9 +6,8 @@ that does — English, then the other languages in settings.LANGUAGES order — 
 language's `lang` and its name in its own words, "(English)", so that a reader (and a screen
 reader) knows. Nothing is mixed silently.
 
-Templates use the `tr` filters (templatetags/tracker.py) or show a Localized as it is (its str()
-is the marked HTML); feeds, exports and plain-text places (a page's <title>, a citation) use
-`localized(...).plain`.
+Templates use the `tr` filters (templatetags/tracker.py); feeds, exports and plain-text places
+(a page's <title>, a citation) use `localized(...).plain`.
 """
 
 from dataclasses import dataclass
@@ -70,10 +69,7 @@ class Localized:
         return self.html()
 
     def __str__(self):
-        # A template calls str() on a value that is not a string before escaping it, never
-        # __html__: this is what {{ commitment|tr:"title" }}, a chart's label and a
-        # delegation's name show, so it is the marked HTML. Plain text asks for .plain.
-        return self.html()
+        return self.plain
 
     def __bool__(self):
         return bool(self.text)
