@@ -59,11 +59,16 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
         "status_label", "progress", "last_follow_up_on", "next_review", "review_overdue",
         "last_recorded_at", "verdict", "verdict_label", "confirmed", "confirm_by",
         "counted_progress", "criteria", "reading",
+        # Issue 13: each translatable column's French and Spanish versions.
+        "title_fr", "title_es", "statement_fr", "statement_es", "delegation_fr",
+        "delegation_es", "theme_fr", "theme_es", "criteria_fr", "criteria_es", "reading_fr",
+        "reading_es",
     ]  # fmt: skip
     assert csv_header(client.get("/data/follow-ups.csv")) == [
         "id", "commitment", "commitment_url", "happened_on", "status", "status_label",
         "progress", "effective_progress", "public_note", "evidence_url", "evidence_label",
         "recorded_at",
+        "public_note_fr", "public_note_es", "evidence_label_fr", "evidence_label_es",
     ]  # fmt: skip
 
 
