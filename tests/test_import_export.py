@@ -43,7 +43,7 @@ def test_export_has_no_internal_notes_or_derived_state(seeded, staff_user):
     header = csv.splitlines()[0]
     assert header == (
         "reference,statement,theme,title,quote,kind,articles,weight,owner,next_review,published,"
-        "reading,criteria"
+        "reading,criteria,title_fr,title_es,reading_fr,reading_es,criteria_fr,criteria_es"
     )
 
 
