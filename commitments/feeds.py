@@ -91,9 +91,8 @@ class UpdatesFeed(Feed):
             html = linebreaks(str(Status(item.status).label), autoescape=True)
         if item.evidence_url:
             label = localized(item, "evidence_label")
-            link = format_html(
-                '<a href="{}">{}</a>', item.evidence_url, label.html() if label else item.evidence_url
-            )
+            text = label.html() if label else item.evidence_url
+            link = format_html('<a href="{}">{}</a>', item.evidence_url, text)
             html += "<p>" + escape(_("Evidence: %(link)s")) % {"link": link} + "</p>"
         return html
 

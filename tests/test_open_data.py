@@ -314,7 +314,8 @@ def newest_entry(url):
 
 def test_french_and_spanish_feeds_carry_their_languages_titles_and_notes(versions):
     commitment = Commitment.objects.get(reference="NOR-2012-09")
-    assert commitment.title_fr and commitment.title_es  # the seed's versions
+    assert commitment.title_fr
+    assert commitment.title_es
     for prefix, title, note in [
         ("/fr", commitment.title_fr, "Évoqué de nouveau"),
         ("/es", commitment.title_es, "Planteado otra vez"),
@@ -389,7 +390,8 @@ def test_commitment_exports_carry_every_language_whatever_the_visitors(versions)
         "criteria_es": seeded.criteria_es,
     }
     assert all(expected.values())
-    assert seeded.title_fr != seeded.title_en and seeded.theme.name_fr != seeded.theme.name_en
+    assert seeded.title_fr != seeded.title_en
+    assert seeded.theme.name_fr != seeded.theme.name_en
     client = french_session()
     rows = {row["reference"]: row for row in read_csv(client.get("/data/commitments.csv"))}
     items = {c["reference"]: c for c in client.get("/data/commitments.json").json()["commitments"]}
