@@ -196,6 +196,16 @@ def test_import_with_language_columns_writes_each_version_into_its_own_column(se
     assert {row.import_type for row in import_csv(CommitmentResource(), again).rows} == {"skip"}
 
 
+def test_an_empty_language_cell_is_no_version(seeded):
+    csv = export_csv(CommitmentResource())
+    first = next(csv_module.DictReader(io.StringIO(csv)))["reference"]
+    result = import_csv(CommitmentResource(), edited(csv, {(0, "title_fr"): "  "}))
+    assert not result.has_validation_errors()
+    commitment = Commitment.objects.get(reference=first)
+    assert commitment.title_fr is None  # as the staff forms store it
+    assert commitment.title_en
+
+
 def test_a_french_session_imports_the_unsuffixed_columns_as_the_english_original(seeded):
     before = Commitment.objects.get(reference="NOR-2012-01")
     csv = english_only(export_csv(CommitmentResource())).replace(before.title_en, "Renamed")
