@@ -268,6 +268,12 @@ class BoundedResource(resources.ModelResource):
         # Likewise a foreign key found by the import's cached lookups (or already stored)
         # exists: only a missing one is checked.
         errors = dict(import_validation_errors or {})
+        # A required text needs its English original: the model's own check reads the active
+        # language's version, or another's in its place, and would let an empty one through.
+        for name in TRANSLATED.get(instance._meta.model, ()):
+            field = instance._meta.get_field(name)
+            if not field.blank and not (getattr(instance, f"{name}_{ORIGINAL}") or "").strip():
+                errors.setdefault(name, ValidationError(field.error_messages["blank"]))
         found = {
             field.name
             for field in instance._meta.concrete_fields

@@ -196,6 +196,16 @@ def test_import_with_language_columns_writes_each_version_into_its_own_column(se
     assert {row.import_type for row in import_csv(CommitmentResource(), again).rows} == {"skip"}
 
 
+def test_a_row_without_its_english_title_is_refused_even_with_a_french_one(seeded):
+    before = snapshot()
+    csv = edited(export_csv(CommitmentResource()), {(1, "title"): ""})
+    with translation.override("fr"):
+        result = import_csv(CommitmentResource(), csv)
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert "title" in result.invalid_rows[0].error_dict
+    assert snapshot() == before
+
+
 def test_an_empty_language_cell_is_no_version(seeded):
     csv = export_csv(CommitmentResource())
     first = next(csv_module.DictReader(io.StringIO(csv)))["reference"]
