@@ -724,7 +724,7 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
                     statement=statement,
                     theme=data["theme"],
                     reference=data["reference"],
-                    title=data["title"],
+                    title_en=data["title"],  # by column: not the staff's session language
                     quote=data["quote"],
                     kind=data["kind"],
                     published=publish,

@@ -96,7 +96,7 @@ def progress_chart(history, themes, until):
         "series": [
             series(gettext("All commitments"), lambda p: p.overall, overall=True),
             *(
-                series(localized(theme, "name"), lambda p, pk=theme.pk: p.by_theme.get(pk))
+                series(localized(theme, "name").html(), lambda p, pk=theme.pk: p.by_theme.get(pk))
                 for theme in themes
             ),
         ],

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 
@@ -25,7 +25,7 @@ from .models import (
     Viewpoint,
     progress_error,
 )
-from .records import NOTE_VERSIONS, confirm_unchanged, record_follow_up
+from .records import NOTE_VERSIONS, add_translation, confirm_unchanged, record_follow_up
 
 FOLLOW_UP_FIELDS = [
     "status",
@@ -293,7 +293,11 @@ class ProposalForm(forms.Form):
         help_text=_("Edit to the exact words that make the commitment; they must stay verbatim."),
     )
     title = forms.CharField(
-        label=_("Title"), max_length=200, required=False, widget=forms.TextInput(attrs={"size": 80})
+        label=_("Title in English"),
+        help_text=_("The French and Spanish titles are added on the commitment's admin page."),
+        max_length=200,
+        required=False,
+        widget=forms.TextInput(attrs={"size": 80, "lang": "en"}),
     )
     reference = forms.SlugField(label=_("Reference"), max_length=40, required=False)
     theme = forms.ModelChoiceField(Theme.objects.all(), label=_("Theme"), required=False)
@@ -417,6 +421,13 @@ class PublicFilterForm(forms.Form):
             *((key, name.plain) for key, name in self.delegations()),
         ]
         self.fields["theme"].label_from_instance = lambda theme: localized(theme, "name").plain
+        self.fields["statement"].label_from_instance = lambda statement: ", ".join(
+            (
+                localized(statement, "delegation").plain,
+                localized(statement, "place").plain,
+                formats.date_format(statement.date),
+            )
+        )
         self.fields["article"].label_from_instance = lambda article: (
             _("Art. %(number)s — %(title)s")
             % {"number": article.number, "title": localized(article, "title").plain}
@@ -484,3 +495,49 @@ def public_commitments(point):
     """Every published commitment seen from a Viewpoint, with its state then: what every
     public page counts (the dashboard, the statements, the exports)."""
     return Commitment.objects.published().seen_from(point).as_of(point)
+
+
+class FollowUpTranslationForm(forms.Form):
+    """A follow-up's note (and evidence label) in a language it lacks (records.add_translation).
+    Fields are named by follow-up and language, so several rows share one page."""
+
+    public_note = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, max_length=NOTE_MAX_LENGTH
+    )
+    evidence_label = forms.CharField(required=False, max_length=200)
+
+    def __init__(self, *args, follow_up, language, **kwargs):
+        kwargs.setdefault("prefix", f"t{follow_up.pk}-{language}")
+        super().__init__(*args, **kwargs)
+        self.follow_up, self.language = follow_up, language
+        name = get_language_info(language)["name_translated"]
+        self.fields["public_note"].label = _("What happened (public), in %(language)s") % {
+            "language": name
+        }
+        self.fields["evidence_label"].label = _("Evidence label, in %(language)s") % {
+            "language": name
+        }
+        for field in self.fields.values():
+            field.widget.attrs["lang"] = language
+        if not (
+            follow_up.evidence_label_en
+            or follow_up.evidence_label_fr
+            or follow_up.evidence_label_es
+        ):
+            del self.fields["evidence_label"]  # no label to translate
+
+    def clean(self):
+        data = super().clean()
+        if not any((data.get(name) or "").strip() for name in self.fields):
+            raise forms.ValidationError(_("Give the translation."))
+        return data
+
+    def save(self, by):
+        """Raises records.TranslationTaken if someone gave this version meanwhile."""
+        return add_translation(
+            self.follow_up,
+            self.language,
+            public_note=self.cleaned_data.get("public_note", ""),
+            evidence_label=self.cleaned_data.get("evidence_label", ""),
+            by=by,
+        )

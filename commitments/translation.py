@@ -10,6 +10,7 @@ The history models are registered too: django-simple-history copies every column
 """
 
 from django.conf import settings
+from django.db.models import Q
 from modeltranslation.translator import TranslationOptions, register
 
 from .models import Article, Commitment, FollowUp, Statement, Theme
@@ -64,3 +65,20 @@ def _register(model, model_fields):
 
 for model, model_fields in TRANSLATED.items():
     _register(model, model_fields)
+
+
+def has_text(column):
+    return Q(**{f"{column}__gt": ""})  # neither NULL nor empty
+
+
+def missing_q(model, language):
+    """Items of `model` with a translatable field given in some language but not in
+    `language`: the staff queue of what lacks a French or Spanish version."""
+    condition = Q()
+    for field in TRANSLATED[model]:
+        given = Q()
+        for code, _name in settings.LANGUAGES:
+            if code != language:
+                given |= has_text(f"{field}_{code}")
+        condition |= given & ~has_text(f"{field}_{language}")
+    return condition

@@ -39,6 +39,12 @@ urlpatterns = [
     ),
     path("staff/", views.staff_home, name="staff_home"),
     path("staff/language/", views.staff_language, name="staff_language"),
+    path("staff/translations/", views.staff_translations, name="staff_translations"),
+    path(
+        "staff/follow-ups/<int:pk>/translation/<str:language>/",
+        views.staff_translate_follow_up,
+        name="staff_translate_follow_up",
+    ),
     path(
         "staff/commitments/<slug:reference>/follow-ups/",
         views.staff_record_follow_up,

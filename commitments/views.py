@@ -7,7 +7,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Count, Min, Prefetch, Q
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -32,6 +32,7 @@ from .forms import (
     QUEUES,
     ConfirmForm,
     FollowUpForm,
+    FollowUpTranslationForm,
     PublicFilterForm,
     StaffFilterForm,
     StaffLanguageForm,
@@ -42,6 +43,7 @@ from .meetings import meetings_between
 from .models import (
     NOW,
     STATUS_INFO,
+    Article,
     Commitment,
     FollowUp,
     StaffPreference,
@@ -53,6 +55,8 @@ from .models import (
     overdue_q,
     stale_q,
 )
+from .records import TranslationTaken
+from .translation import missing_q
 
 
 class HtmxHttpRequest(HttpRequest):
@@ -272,7 +276,7 @@ def _delegation_breakdown(request, form, groups):
     keep = _query_string(request, form, exclude=("delegation",))
     return [
         (
-            name,
+            name.html(),
             groups[key],
             "?" + "&".join(part for part in (keep, urlencode({"delegation": key})) if part),
         )
@@ -612,3 +616,104 @@ def staff_language(request: HtmxHttpRequest) -> HttpResponse:
         {"form": form, "next": back},
         status=422 if form.is_bound else 200,
     )
+
+
+# What lacks a French or Spanish version: the staff queue of translations.
+TRANSLATION_LANGUAGES = [code for code, _n in settings.LANGUAGES if code != settings.LANGUAGE_CODE]
+TRANSLATION_ROWS = 25  # follow-ups a page, each with its form
+TRANSLATION_ITEMS = 50  # items of each other kind listed (the count says how many in all)
+
+
+def _translation_queue(request, language, bound=None):
+    kinds = [
+        (Commitment, Commitment.objects.filter(published=True)),
+        (Statement, Statement.objects.filter(commitments__published=True).distinct()),
+        (Theme, Theme.objects.filter(commitments__published=True).distinct()),
+        (Article, Article.objects.all()),
+    ]
+    sections = []
+    for model, rows in kinds:
+        missing = rows.filter(missing_q(model, language))
+        items = [
+            (item, reverse(f"admin:commitments_{model._meta.model_name}_change", args=[item.pk]))
+            for item in missing[:TRANSLATION_ITEMS]
+        ]
+        sections.append((model._meta.verbose_name_plural, missing.count(), items))
+    follow_ups = (
+        FollowUp.objects.public()
+        .filter(missing_q(FollowUp, language))
+        .select_related("commitment")
+        .timeline()
+    )
+    page = _page(request, follow_ups, TRANSLATION_ROWS)
+    rows = [
+        (
+            follow_up,
+            bound
+            if bound is not None and bound.follow_up.pk == follow_up.pk
+            else FollowUpTranslationForm(follow_up=follow_up, language=language),
+        )
+        for follow_up in page.object_list
+    ]
+    if bound is not None and bound.follow_up.pk not in {f.pk for f, _form in rows}:
+        rows.insert(0, (bound.follow_up, bound))
+    return {
+        "language": language,
+        "language_name": get_language_info(language)["name_translated"],
+        "languages": [
+            (code, get_language_info(code)["name_translated"]) for code in TRANSLATION_LANGUAGES
+        ],
+        "sections": sections,
+        "rows": rows,
+        "page": page,
+    }
+
+
+@require_safe
+@staff_required
+@permission_required("commitments.view_commitment")
+def staff_translations(request: HtmxHttpRequest) -> HttpResponse:
+    """Published items with no version in French (or Spanish): commitments, statements, themes
+    and articles link to their admin page, where the versions are side by side; follow-ups
+    take theirs here, since they are history and only their missing versions may be added."""
+    language = request.GET.get("language")
+    if language not in TRANSLATION_LANGUAGES:
+        language = TRANSLATION_LANGUAGES[0]
+    return render(
+        request, "commitments/staff_translations.html", _translation_queue(request, language)
+    )
+
+
+@require_POST
+@staff_required
+@permission_required("commitments.add_followup")
+def staff_translate_follow_up(request: HtmxHttpRequest, pk: int, language: str) -> HttpResponse:
+    if language not in TRANSLATION_LANGUAGES:
+        raise Http404
+    follow_up = get_object_or_404(FollowUp.objects.public().select_related("commitment"), pk=pk)
+    form = FollowUpTranslationForm(request.POST, follow_up=follow_up, language=language)
+    status = 422
+    if form.is_valid():
+        try:
+            form.save(by=request.user)
+        except TranslationTaken:
+            form.add_error(
+                None,
+                _(
+                    "Not saved: someone gave this version meanwhile; it is shown on the public "
+                    "page. What you typed is kept below."
+                ),
+            )
+            status = 409
+        else:
+            messages.success(
+                request,
+                _("The %(language)s version of the follow-up on %(reference)s is public.")
+                % {
+                    "language": get_language_info(language)["name_translated"],
+                    "reference": follow_up.commitment.reference,
+                },
+            )
+            return redirect(f"{reverse('staff_translations')}?language={language}")
+    context = _translation_queue(request, language, bound=form)
+    return render(request, "commitments/staff_translations.html", context, status=status)

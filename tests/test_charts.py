@@ -59,7 +59,7 @@ def test_a_theme_steps_only_where_its_own_figure_changes():
     overall, regional = progress_chart(history, [theme], day(1000))["series"]
     assert overall.points == "M0 50 H100 V40 H200 V30 H1000"
     assert regional.points == "M0 50 H200 V20 H1000"
-    assert (regional.label.text, regional.last, regional.overall) == (
+    assert (regional.label, regional.last, regional.overall) == (
         "Regional initiatives",
         80,
         False,

@@ -184,6 +184,11 @@ LANGUAGE = Body(
     lambda s: {"language": "fr"},
     lambda s: StaffPreference.objects.filter(language="fr").exists(),
 )
+TRANSLATION = Body(
+    "a follow-up's French version",
+    lambda s: {f"t{s.follow_up.pk}-fr-public_note": "Traduit par le test des rôles"},
+    lambda s: FollowUp.objects.filter(public_note_fr="Traduit par le test des rôles").exists(),
+)
 COMMITMENT_EDIT = Body(
     "a commitment edit",
     commitment_form,
@@ -306,6 +311,14 @@ URL_TABLE = [
         "staff/language/",
         by_role("L/L 403/403 200/422 200/422 200/422 200/422 200/422"),
         posts={LANGUAGE: by_role("L 403 S S S S S")},
+    ),
+    # Issue 13: what lacks a French or Spanish version; editors give a follow-up's.
+    Route("staff/translations/", STAFF_PAGE, queries=("?language=es",)),
+    Route(
+        "staff/follow-ups/<int:pk>/translation/<str:language>/",
+        STAFF_POST,
+        url=lambda s, m: f"/staff/follow-ups/{s.follow_up.pk}/translation/fr/",
+        posts={TRANSLATION: by_role("L 403 403 403 S S S")},
     ),
     # The admin's own pages.
     Route("admin/", ANY_STAFF),

@@ -266,7 +266,7 @@ def test_breakdown_by_delegation_shows_each_delegations_own_figures(client, two_
         by="statement__delegation_en"
     )
     # Each name in the page's language (here English, the key).
-    assert [(name.text, summary) for name, summary, _url in breakdown] == sorted(expected.items())
+    assert [(str(name), summary) for name, summary, _url in breakdown] == sorted(expected.items())
     assert [url for _name, _summary, url in breakdown] == [
         "?as_of=2015-01-01&delegation=Norway",
         "?as_of=2015-01-01&delegation=Ruritania",

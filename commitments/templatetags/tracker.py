@@ -45,7 +45,15 @@ def verdict(commitment):
 @register.filter
 def tr(obj, field):
     """`{{ commitment|tr:"title" }}`: the field in the page's language, or another language's
-    version marked with its lang and "(English)" (commitments/content.py)."""
+    version marked with its lang and "(English)" (commitments/content.py). HTML: the template
+    engine would turn an object into its plain text."""
+    return localized(obj, field).html()
+
+
+@register.filter
+def version(obj, field):
+    """`{% with shown=commitment|version:"criteria" %}`: the Localized itself, to read
+    `shown.fallback` and `shown.lang` where the markup is the template's own."""
     return localized(obj, field)
 
 

@@ -30,14 +30,19 @@ def test_staff_add_a_french_statement_accept_its_commitments_and_the_public_read
     call_command("seed", verbosity=0)
     administrator = member_of("administrators")
     log_in(page, live_server, administrator.username, "/admin/commitments/statement/add/")
-    page.get_by_label("Title").fill("Déclaration des coordonnateurs sur l’universalisation")
+    # Side by side: the English version (required) and the French one.
+    for field, english, french in (
+        ("title", "Coordinators' statement", "Déclaration des coordonnateurs"),
+        ("delegation", "Coordinators", "Coordonnateurs"),
+        ("meeting", "Intersessional meetings", "Réunions intersessionnelles"),
+        ("place", "Geneva", "Genève"),
+    ):
+        page.locator(f"#id_{field}_en").fill(english)
+        page.locator(f"#id_{field}_fr").fill(french)
     page.get_by_label("Slug").fill("coordonnateurs-2013")
-    page.get_by_label("Delegation").fill("Coordonnateurs")
     page.get_by_label("Code").fill("COO")
-    page.get_by_label("Meeting").fill("Réunions intersessionnelles")
-    page.get_by_label("Place").fill("Genève")
     page.locator("#id_date").fill("2013-04-16")
-    page.get_by_label("Language").select_option(label="French (fr)")
+    page.locator("#id_language").select_option(label="French (fr)")
     page.get_by_label("Text").fill(FRENCH)
     page.get_by_role("button", name="Save", exact=True).click()
     expect(page).to_have_url(re.compile(r"/admin/commitments/statement/\d+/propose/$"))
@@ -52,7 +57,7 @@ def test_staff_add_a_french_statement_accept_its_commitments_and_the_public_read
     expect(spaced.get_by_label("Kind")).to_have_value("one_off")
     for proposal, title in ((continuing, "Promouvoir la ratification"), (spaced, "Examiner")):
         proposal.get_by_label("Accept as a commitment").check()
-        proposal.get_by_label("Title").fill(title)
+        proposal.get_by_label("Title in English").fill(title)
         proposal.get_by_label("Theme").select_option(index=1)
     page.get_by_label("Publish them now on the public dashboard").check()
     page.get_by_role("button", name="Create the accepted commitments").click()

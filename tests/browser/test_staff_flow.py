@@ -33,7 +33,7 @@ def test_staff_records_follow_up_in_place_and_public_sees_it(page: Page, live_se
     row.get_by_text("Record a follow-up").click()
     row.get_by_label("Status").select_option(Status.IN_PROGRESS.value)
     row.get_by_label("Date it happened").fill("2012-09-14")
-    row.get_by_label("What happened (public)").fill(
+    row.get_by_label("What happened (public)", exact=True).fill(
         "Presidency priorities include universalisation"
     )
     row.get_by_label("Internal note (staff only)").fill("Call the desk officer")
@@ -59,13 +59,13 @@ def test_invalid_follow_up_shows_error_in_the_row_and_keeps_input(page: Page, li
     row = page.locator("#c-NOR-2012-05")
     row.get_by_text("Record a follow-up").click()
     row.get_by_label("Date it happened").fill("")
-    row.get_by_label("What happened (public)").fill("Keep me")
+    row.get_by_label("What happened (public)", exact=True).fill("Keep me")
     row.get_by_role("button", name="Record follow-up").click()
     expect(page.locator("#c-NOR-2012-05 .errors").first).to_contain_text("Nothing was saved")
     expect(page.locator("#c-NOR-2012-05 .errors").first).to_be_focused()
-    expect(page.locator("#c-NOR-2012-05").get_by_label("What happened (public)")).to_have_value(
-        "Keep me"
-    )
+    expect(
+        page.locator("#c-NOR-2012-05").get_by_label("What happened (public)", exact=True)
+    ).to_have_value("Keep me")
     assert FollowUp.objects.count() == 0
 
 

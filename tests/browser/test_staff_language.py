@@ -32,7 +32,7 @@ def test_staff_member_switches_to_spanish_and_records_a_follow_up(page: Page, li
     form = row.locator(".follow-up-form")
     form.locator("select[name$='-status']").select_option(Status.IN_PROGRESS.value)
     form.get_by_label("Fecha en que ocurrió").fill("2012-09-14")
-    form.get_by_label("Qué ocurrió (público)").fill("Prioridades de la presidencia")
+    form.get_by_label("Qué ocurrió (público)", exact=True).fill("Prioridades de la presidencia")
     form.locator("button[type=submit]").click()
 
     message = page.locator("#c-NOR-2012-10 .message-success")

@@ -32,11 +32,13 @@ def test_two_sessions_stale_follow_up_is_refused_with_what_changed(
     # Both open the same commitment's form; Alice records first.
     bob_row = open_row(second, "NOR-2012-07")
     bob_row.get_by_label("Status").select_option(Status.NOT_STARTED.value)
-    bob_row.get_by_label("What happened (public)").fill("Bob's words")
+    bob_row.get_by_label("What happened (public)", exact=True).fill("Bob's words")
     bob_row.get_by_label("Internal note (staff only)").fill("Bob's private note")
     alice_row = open_row(first, "NOR-2012-07")
     alice_row.get_by_label("Status").select_option(Status.IN_PROGRESS.value)
-    alice_row.get_by_label("What happened (public)").fill("Alice met the regional group")
+    alice_row.get_by_label("What happened (public)", exact=True).fill(
+        "Alice met the regional group"
+    )
     alice_row.get_by_role("button", name="Record follow-up").click()
     expect(first.locator("#c-NOR-2012-07 .message-success")).to_contain_text("In progress")
 
@@ -47,7 +49,7 @@ def test_two_sessions_stale_follow_up_is_refused_with_what_changed(
     expect(conflict).to_contain_text("Alice met the regional group")
     expect(conflict).to_contain_text("alice")
     row = second.locator("#c-NOR-2012-07")
-    expect(row.get_by_label("What happened (public)")).to_have_value("Bob's words")
+    expect(row.get_by_label("What happened (public)", exact=True)).to_have_value("Bob's words")
     expect(row.get_by_label("Internal note (staff only)")).to_have_value("Bob's private note")
     expect(row.get_by_label("Status")).to_have_value(Status.NOT_STARTED.value)
     assert list(FollowUp.objects.values_list("author__username", flat=True)) == ["alice"]
@@ -107,7 +109,9 @@ def test_bulk_follow_up_from_the_admin_list(page: Page, live_server):
     expect(page.get_by_role("heading", name="2 commitments selected")).to_be_visible()
     page.get_by_label("Status").select_option(Status.ON_TRACK.value)
     page.get_by_label("Date it happened").fill("2013-05-02")
-    page.get_by_label("What happened (public)").fill("Raised at the UN General Assembly")
+    page.get_by_label("What happened (public)", exact=True).fill(
+        "Raised at the UN General Assembly"
+    )
     page.get_by_role("button", name="Record on all selected").click()
     expect(page.locator(".messagelist")).to_contain_text(
         "Recorded the follow-up on each of 2 commitments"

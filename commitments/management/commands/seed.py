@@ -363,7 +363,11 @@ class Command(BaseCommand):
         ):
             return 0
         statement = Statement.objects.create(
-            **{k: v for k, v in fields.items() if k != "file"},
+            **{
+                f"{k}_en" if k in ("title", "delegation", "meeting", "place") else k: v
+                for k, v in fields.items()
+                if k != "file"
+            },
             text=statement_text(fields["file"]),
             **translated("statements", fields["slug"]),
         )
@@ -373,11 +377,12 @@ class Command(BaseCommand):
                 statement=statement,
                 theme=themes[theme],
                 reference=reference,
-                title=title,
+                # By column: whatever language a command runs in, this is the English.
+                title_en=title,
                 quote=quote,
                 kind=kind,
-                reading=assessment.get("reading", ""),
-                criteria="\n".join(assessment.get("criteria", [])),
+                reading_en=assessment.get("reading", ""),
+                criteria_en="\n".join(assessment.get("criteria", [])),
                 **translated("commitments", reference),
             )
             commitment.full_clean()
