@@ -43,7 +43,8 @@ def _content(model, sources):
 
 
 def _versions(column):
-    return [f"{column}_{code}" for code in OTHER_LANGUAGES]
+    """The export's columns of `column`'s other languages: ["title_fr", "title_es"]."""
+    return columns(column, OTHER_LANGUAGES)
 
 
 # The text columns read from content, and where each comes from.
