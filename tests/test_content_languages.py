@@ -255,3 +255,14 @@ def test_as_at_known_on_and_the_citation_work_in_each_language(
         assert as_at in citation(html)
     html = client.get(f"{statement}?as_of=2013-04-16").content.decode()
     assert citation(html).startswith(f"{delegation}, ")
+
+
+@pytest.mark.parametrize("language", ["fr", "es"])
+def test_every_seeded_commitment_has_its_criteria_in_french_and_spanish(seeded, language):
+    for commitment in Commitment.objects.all():
+        english = [c.status for c in commitment.assessment_criteria()]
+        shown = localized(commitment, "criteria", language)
+        assert not shown.fallback, commitment.reference
+        with translation.override(language):
+            assert [c.status for c in commitment.assessment_criteria()] == english
+        assert localized(commitment, "title", language).lang == language
