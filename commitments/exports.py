@@ -2,10 +2,13 @@
 
 The schema is documented in docs/open-data.md and is stable: columns are only ever added
 at the end, never renamed or removed. Exports keep the dashboard's filters, `as_of` and `known_on`,
-and are in English whatever the language of the page that links to them.
+and are the same whatever the language of the page that links to them: each translatable
+column is the English original (its name unchanged, e.g. `title`), and every other language's
+version has a column of its own at the end (`title_fr`, `title_es`), empty where there is none.
 """
 
 import csv
+from functools import partial
 from itertools import batched, chain
 
 from django.conf import settings
@@ -18,10 +21,67 @@ from ccmtracker.pagecache import public_etag, public_page
 
 from .derived import ensure_current
 from .forms import public_selection
-from .models import STATUS_INFO, FollowUp, Status, effective_progress
+from .models import STATUS_INFO, Commitment, FollowUp, Status, effective_progress
 from .spreadsheets import neutralise
+from .translation import ORIGINAL, OTHER_LANGUAGES, TRANSLATED, columns
 
 SCHEMA_VERSION = 1
+
+
+def _content(model, sources):
+    """Of `sources` ({column: field path from `model`}), those whose field has a version per
+    language (TRANSLATED): the columns the export gives in every language."""
+    translated = {}
+    for column, path in sources.items():
+        *relations, field = path.split("__")
+        target = model
+        for name in relations:
+            target = target._meta.get_field(name).related_model
+        if field in TRANSLATED.get(target, ()):
+            translated[column] = path
+    return translated
+
+
+def _versions(column):
+    """The export's columns of `column`'s other languages: ["title_fr", "title_es"]."""
+    return columns(column, OTHER_LANGUAGES)
+
+
+# The text columns read from content, and where each comes from.
+COMMITMENT_CONTENT = _content(
+    Commitment,
+    {
+        "title": "title",
+        "statement": "statement__title",
+        "delegation": "statement__delegation",
+        "theme": "theme__name",
+        "quote": "quote",  # the words as delivered: never translated
+        "criteria": "criteria",
+        "reading": "reading",
+    },
+)
+FOLLOW_UP_CONTENT = _content(
+    FollowUp, {"public_note": "public_note", "evidence_label": "evidence_label"}
+)
+
+
+def _read(obj, path):
+    for name in path.split("__"):
+        obj = getattr(obj, name)
+    return obj
+
+
+def _in_every_language(get, content):
+    """{column: the English original, column_fr: the French version or None, …} for each
+    translatable column, read by `get(field path with its language)`: by column, never the
+    bare name (which means the active language's)."""
+    record = {}
+    for column, path in content.items():
+        record[column] = get(f"{path}_{ORIGINAL}") or ""
+        for code, name in zip(OTHER_LANGUAGES, _versions(column), strict=True):
+            record[name] = (get(f"{path}_{code}") or "").strip() or None
+    return record
+
 
 COMMITMENT_FIELDS = [
     "reference",
@@ -50,6 +110,7 @@ COMMITMENT_FIELDS = [
     "counted_progress",
     "criteria",
     "reading",
+    *(name for column in COMMITMENT_CONTENT for name in _versions(column)),
 ]
 
 FOLLOW_UP_FIELDS = [
@@ -65,21 +126,23 @@ FOLLOW_UP_FIELDS = [
     "evidence_url",
     "evidence_label",
     "recorded_at",
+    *(name for column in FOLLOW_UP_CONTENT for name in _versions(column)),
 ]
 
 
 def commitment_records(request, commitments, point):
     today = timezone.localdate()
     for commitment in commitments:
+        content = _in_every_language(partial(_read, commitment), COMMITMENT_CONTENT)
         yield {
             "reference": commitment.reference,
-            "title": commitment.title,
+            "title": content.pop("title"),
             "url": request.build_absolute_uri(commitment.get_absolute_url()),
-            "statement": commitment.statement.title,
+            "statement": content.pop("statement"),
             "statement_url": request.build_absolute_uri(commitment.statement.get_absolute_url()),
-            "delegation": commitment.statement.delegation,
+            "delegation": content.pop("delegation"),
             "statement_date": commitment.statement.date.isoformat(),
-            "theme": commitment.theme.name,
+            "theme": content.pop("theme"),
             "kind": commitment.kind,
             "articles": [article.number for article in commitment.articles.all()],
             "weight": commitment.weight,
@@ -98,8 +161,9 @@ def commitment_records(request, commitments, point):
             "confirm_by": _iso(commitment.confirm_by),
             "counted_progress": commitment.counted_progress,
             # Stored as "" when absent; docs/open-data.md: empty is null (an empty CSV cell).
-            "criteria": commitment.criteria or None,
-            "reading": commitment.reading or None,
+            "criteria": content.pop("criteria") or None,
+            "reading": content.pop("reading") or None,
+            **content,  # the other languages' versions
         }
 
 
@@ -116,6 +180,7 @@ def follow_up_records(request, follow_ups):
             )
         if status not in labels:
             labels[status] = str(Status(status).label)
+        content = _in_every_language(row.__getitem__, FOLLOW_UP_CONTENT)
         yield {
             "id": row["id"],
             "commitment": reference,
@@ -125,11 +190,12 @@ def follow_up_records(request, follow_ups):
             "status_label": labels[status],
             "progress": progress,
             "effective_progress": effective_progress(status, progress),
-            "public_note": row["public_note"],
+            "public_note": content.pop("public_note"),
             # Stored as "" when absent; docs/open-data.md: empty is null (an empty CSV cell).
             "evidence_url": row["evidence_url"] or None,
-            "evidence_label": row["evidence_label"] or None,
+            "evidence_label": content.pop("evidence_label") or None,
             "recorded_at": row["recorded_at"].isoformat(),
+            **content,  # the other languages' versions
         }
 
 
@@ -266,9 +332,9 @@ FOLLOW_UP_DB_FIELDS = [
     "status",
     "progress",
     "happened_on",
-    "public_note",
     "evidence_url",
-    "evidence_label",
     "recorded_at",
     "commitment__reference",
+    # By column: the bare name would mean the active language's version.
+    *(column for path in FOLLOW_UP_CONTENT.values() for column in columns(path)),
 ]

@@ -1,7 +1,9 @@
 """Atom feeds of public follow-ups: the whole tracker, and one commitment.
 
 Only public fields are read from the database (never internal_note); only published
-commitments are fed.
+commitments are fed. A feed is in its address's language (/fr/feed/ is French, its xml:lang
+"fr"): titles, notes and evidence labels are that language's versions, or another language's
+marked as such (commitments/content.py). An entry keeps one id in every language.
 """
 
 import datetime
@@ -15,7 +17,9 @@ from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from .content import localized
 from .models import Commitment, FollowUp, Status
+from .translation import TRANSLATED, columns
 
 FEED_LENGTH = 50
 
@@ -24,13 +28,13 @@ PUBLIC_FIELDS = [
     "status",
     "progress",
     "happened_on",
-    "public_note",
     "evidence_url",
-    "evidence_label",
     "recorded_at",
     "commitment__id",
     "commitment__reference",
-    "commitment__title",
+    # Every language's version: the feed picks its own (the bare name means the active one).
+    *(column for field in TRANSLATED[FollowUp] for column in columns(field)),
+    *columns("commitment__title"),
 ]
 
 
@@ -74,16 +78,21 @@ class UpdatesFeed(Feed):
         return _("%(reference)s: %(status)s — %(title)s") % {
             "reference": item.commitment.reference,
             "status": Status(item.status).label,
-            "title": item.commitment.title,
+            "title": localized(item.commitment, "title").plain,
         }
 
     def item_description(self, item):
-        """HTML (Atom's summary type="html"): the note is escaped, never markup of its own."""
-        html = linebreaks(item.public_note or str(Status(item.status).label), autoescape=True)
+        """HTML (Atom's summary type="html"): the note is escaped, never markup of its own; a
+        version in another language than the feed's is marked with its lang and name."""
+        note = localized(item, "public_note")
+        if note:
+            html = format_html("<p>{}</p>", note.html(lines=True))
+        else:
+            html = linebreaks(str(Status(item.status).label), autoescape=True)
         if item.evidence_url:
-            link = format_html(
-                '<a href="{}">{}</a>', item.evidence_url, item.evidence_label or item.evidence_url
-            )
+            label = localized(item, "evidence_label")
+            text = label.html() if label else item.evidence_url
+            link = format_html('<a href="{}">{}</a>', item.evidence_url, text)
             html += "<p>" + escape(_("Evidence: %(link)s")) % {"link": link} + "</p>"
         return html
 
@@ -111,7 +120,7 @@ class CommitmentFeed(UpdatesFeed):
         return _("%(reference)s: follow-ups") % {"reference": obj.reference}
 
     def subtitle(self, obj):
-        return obj.title
+        return localized(obj, "title").plain
 
     def link(self, obj):
         return obj.get_absolute_url()

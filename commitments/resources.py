@@ -1,6 +1,12 @@
 """CSV import and export of statements and commitments (django-import-export).
 
 The export is the import format: exporting and importing the same file changes nothing.
+Translatable content (commitments/translation.py) comes in every language: a column named as
+the field (`title`) is the English original, as in files written before issue 13, and each
+other language has its own column at the end (`title_fr`, `title_es`). A column is read and
+written by its language, never by the importing staff member's: a French session never puts
+the English file into the French versions. A file without the language columns leaves the
+versions stored as they are.
 Derived state (status, progress) and follow-ups are not part of it: history is recorded,
 not imported, and internal notes never leave the staff pages.
 
@@ -22,6 +28,14 @@ from import_export.instance_loaders import CachedInstanceLoader
 from .models import Article, Commitment, Statement, Theme
 from .records import changed, claim_version
 from .spreadsheets import neutralise, unneutralise
+from .translation import ORIGINAL, OTHER_LANGUAGES, TRANSLATED, columns
+
+
+def with_versions(model, names):
+    """`names`, then the other languages' columns of those that are translatable (title_fr,
+    title_es, …), at the end: a file written before them keeps its shape."""
+    translated = [name for name in names if name in TRANSLATED[model]]
+    return [*names, *(c for name in translated for c in columns(name, OTHER_LANGUAGES))]
 
 
 class UnstyledDiff(resources.Diff):
@@ -107,10 +121,34 @@ class ImportedManyToManyField(fields.Field):
         return super().get_value(instance)
 
 
+class VersionField(fields.Field):
+    """A French or Spanish version's column: an empty cell is "no version yet", stored as
+    NULL, and equal to a version stored empty, so a round trip changes nothing."""
+
+    def clean(self, row, **kwargs):
+        value = super().clean(row, **kwargs)
+        return value if value and value.strip() else None
+
+    def get_value(self, instance):
+        return super().get_value(instance) or None
+
+
 class BoundedResource(resources.ModelResource):
     """What every import here shares: limits, known columns, one row per key, no NUL
     characters, formula cells read back as exported, a preview that writes nothing, and a
     preview whose differences the Content-Security-Policy lets through (UnstyledDiff)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The bare name of a translatable field means the active language's version: the
+        # column named as the field is the English original, read and written as such.
+        for name in TRANSLATED.get(self._meta.model, ()):
+            if name in self.fields:
+                self.fields[name].attribute = f"{name}_{ORIGINAL}"
+            for column in columns(name, OTHER_LANGUAGES):
+                if column in self.fields:
+                    field = self.fields[column]
+                    self.fields[column] = VersionField(column, column, widget=field.widget)
 
     @classmethod
     def get_diff_class(cls):
@@ -230,6 +268,12 @@ class BoundedResource(resources.ModelResource):
         # Likewise a foreign key found by the import's cached lookups (or already stored)
         # exists: only a missing one is checked.
         errors = dict(import_validation_errors or {})
+        # A required text needs its English original: the model's own check reads the active
+        # language's version, or another's in its place, and would let an empty one through.
+        for name in TRANSLATED.get(instance._meta.model, ()):
+            field = instance._meta.get_field(name)
+            if not field.blank and not (getattr(instance, f"{name}_{ORIGINAL}") or "").strip():
+                errors.setdefault(name, ValidationError(field.error_messages["blank"]))
         found = {
             field.name
             for field in instance._meta.concrete_fields
@@ -268,18 +312,21 @@ class StatementResource(BoundedResource):
         model = Statement
         import_id_fields = ["slug"]
         instance_loader_class = CachedInstanceLoader
-        fields = [
-            "slug",
-            "title",
-            "delegation",
-            "code",
-            "meeting",
-            "place",
-            "date",
-            "language",
-            "source_url",
-            "text",
-        ]
+        fields = with_versions(
+            Statement,
+            [
+                "slug",
+                "title",
+                "delegation",
+                "code",
+                "meeting",
+                "place",
+                "date",
+                "language",
+                "source_url",
+                "text",
+            ],
+        )
         export_order = fields
         skip_unchanged = True
         report_skipped = True
@@ -313,21 +360,24 @@ class CommitmentResource(BoundedResource):
         model = Commitment
         import_id_fields = ["reference"]
         instance_loader_class = CachedInstanceLoader
-        fields = [
-            "reference",
-            "statement",
-            "theme",
-            "title",
-            "quote",
-            "kind",
-            "articles",
-            "weight",
-            "owner",
-            "next_review",
-            "published",
-            "reading",
-            "criteria",
-        ]
+        fields = with_versions(
+            Commitment,
+            [
+                "reference",
+                "statement",
+                "theme",
+                "title",
+                "quote",
+                "kind",
+                "articles",
+                "weight",
+                "owner",
+                "next_review",
+                "published",
+                "reading",
+                "criteria",
+            ],
+        )
         export_order = fields
         skip_unchanged = True
         report_skipped = True

@@ -25,6 +25,16 @@ TRANSLATED = {
     FollowUp: ("public_note", "evidence_label"),
 }
 
+ORIGINAL = settings.MODELTRANSLATION_DEFAULT_LANGUAGE  # where content is first written
+LANGUAGES = [code for code, _name in settings.LANGUAGES]
+OTHER_LANGUAGES = [code for code in LANGUAGES if code != ORIGINAL]
+
+
+def columns(field, languages=LANGUAGES):
+    """The columns of `field`'s versions, by name: ["title_en", "title_fr", "title_es"]. The
+    bare name means the active language's version: name a column wherever that matters."""
+    return [f"{field}_{code}" for code in languages]
+
 
 def _register(model, model_fields):
     register(model)(

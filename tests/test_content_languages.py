@@ -226,3 +226,43 @@ def test_every_translated_field_has_a_column_per_language():
         for field in fields:
             for code in ("en", "fr", "es"):
                 model._meta.get_field(f"{field}_{code}")
+
+
+@pytest.mark.parametrize(
+    ("prefix", "delegation", "as_at"),
+    [("/fr", "Norvège", "16 avril 2013"), ("/es", "Noruega", "16 de abril de 2013")],
+)
+def test_as_at_known_on_and_the_citation_work_in_each_language(
+    client, seeded, prefix, delegation, as_at
+):
+    from .test_statements import citation
+
+    commitment = Commitment.objects.get(reference="NOR-2012-03")
+    title = getattr(commitment, f"title_{prefix[1:]}")
+    url = f"{prefix}/commitments/NOR-2012-03/?as_of=2013-04-16&known_on=2026-01-01"
+    html = client.get(url).content.decode()
+    cited = citation(html)
+    assert cited.startswith(f"{delegation}, ")
+    assert title in cited
+    assert as_at in cited
+    assert f"http://testserver{prefix}/commitments/NOR-2012-03/?as_of=2013-04-16&known_on=" in cited
+    assert f'<html lang="{prefix[1:]}">' in html
+    # The statement page and the dashboard, from the same viewpoint, in the same language.
+    statement = f"{prefix}/statements/norway-2012-04-16-universalisation/"
+    for page in (statement, f"{prefix}/"):
+        html = client.get(f"{page}?as_of=2013-04-16&known_on=2026-01-01").content.decode()
+        assert f"http://testserver{page}?as_of=2013-04-16" in citation(html)
+        assert as_at in citation(html)
+    html = client.get(f"{statement}?as_of=2013-04-16").content.decode()
+    assert citation(html).startswith(f"{delegation}, ")
+
+
+@pytest.mark.parametrize("language", ["fr", "es"])
+def test_every_seeded_commitment_has_its_criteria_in_french_and_spanish(seeded, language):
+    for commitment in Commitment.objects.all():
+        english = [c.status for c in commitment.assessment_criteria()]
+        shown = localized(commitment, "criteria", language)
+        assert not shown.fallback, commitment.reference
+        with translation.override(language):
+            assert [c.status for c in commitment.assessment_criteria()] == english
+        assert localized(commitment, "title", language).lang == language

@@ -1,5 +1,9 @@
+import csv as csv_module
+import io
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 from tablib import Dataset
 
 from commitments.models import Commitment, Statement
@@ -43,7 +47,7 @@ def test_export_has_no_internal_notes_or_derived_state(seeded, staff_user):
     header = csv.splitlines()[0]
     assert header == (
         "reference,statement,theme,title,quote,kind,articles,weight,owner,next_review,published,"
-        "reading,criteria"
+        "reading,criteria,title_fr,title_es,reading_fr,reading_es,criteria_fr,criteria_es"
     )
 
 
@@ -137,3 +141,132 @@ def test_editors_and_viewers_may_export_but_not_import(client, editor, viewer, s
         assert client.get("/admin/commitments/commitment/import/").status_code == 403
         assert client.get("/admin/commitments/statement/import/").status_code == 403
         assert client.get("/admin/commitments/commitment/export/").status_code == 200
+
+
+# Issue 13: each text's French and Spanish versions have columns of their own
+
+
+def import_csv(resource, csv, dry_run=False):
+    return resource.import_data(
+        Dataset().load(csv, format="csv"), dry_run=dry_run, rollback_on_validation_errors=True
+    )
+
+
+def edited(csv, changes):
+    """`csv` with {(row index, column): new value} written into its cells."""
+    rows = list(csv_module.DictReader(io.StringIO(csv)))
+    for (index, column), value in changes.items():
+        rows[index][column] = value
+    out = io.StringIO()
+    writer = csv_module.DictWriter(out, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return out.getvalue()
+
+
+def english_only(csv):
+    """The file as it was written before the language columns: their cells dropped."""
+    dataset = Dataset().load(csv, format="csv")
+    for header in list(dataset.headers):
+        if header.endswith(("_fr", "_es")):
+            del dataset[header]
+    return dataset.csv
+
+
+def test_import_with_language_columns_writes_each_version_into_its_own_column(seeded):
+    before = Commitment.objects.get(reference="NOR-2012-01")
+    csv = export_csv(CommitmentResource())
+    assert before.title_fr in csv
+    assert before.title_es in csv
+    csv = csv.replace(before.title_fr, "Titre importé").replace(before.title_es, "Título importado")
+    with translation.override("fr"):  # a staff member whose session is in French
+        result = import_csv(CommitmentResource(), csv)
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    after = Commitment.objects.get(reference="NOR-2012-01")
+    assert (after.title_en, after.title_fr, after.title_es) == (
+        before.title_en,
+        "Titre importé",
+        "Título importado",
+    )
+    assert after.criteria_fr == before.criteria_fr
+    # The round trip: what was imported is exported, and importing it again changes nothing.
+    again = export_csv(CommitmentResource())
+    assert "Titre importé" in again
+    assert {row.import_type for row in import_csv(CommitmentResource(), again).rows} == {"skip"}
+
+
+def test_a_row_without_its_english_title_is_refused_even_with_a_french_one(seeded):
+    before = snapshot()
+    csv = edited(export_csv(CommitmentResource()), {(1, "title"): ""})
+    with translation.override("fr"):
+        result = import_csv(CommitmentResource(), csv)
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert "title" in result.invalid_rows[0].error_dict
+    assert snapshot() == before
+
+
+def test_an_empty_language_cell_is_no_version(seeded):
+    csv = export_csv(CommitmentResource())
+    first = next(csv_module.DictReader(io.StringIO(csv)))["reference"]
+    result = import_csv(CommitmentResource(), edited(csv, {(0, "title_fr"): "  "}))
+    assert not result.has_validation_errors()
+    commitment = Commitment.objects.get(reference=first)
+    assert commitment.title_fr is None  # as the staff forms store it
+    assert commitment.title_en
+
+
+def test_a_french_session_imports_the_unsuffixed_columns_as_the_english_original(seeded):
+    before = Commitment.objects.get(reference="NOR-2012-01")
+    csv = english_only(export_csv(CommitmentResource())).replace(before.title_en, "Renamed")
+    assert "title_fr" not in csv.splitlines()[0]  # a file written before issue 13
+    with translation.override("fr"):
+        result = import_csv(CommitmentResource(), csv)
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    after = Commitment.objects.get(reference="NOR-2012-01")
+    assert (after.title_en, after.title_fr, after.title_es) == (
+        "Renamed",
+        before.title_fr,
+        before.title_es,
+    )
+    # …and exports the English as English, whatever the session.
+    with translation.override("es"):
+        rows = list(csv_module.DictReader(io.StringIO(export_csv(CommitmentResource()))))
+    row = next(row for row in rows if row["reference"] == "NOR-2012-01")
+    assert (row["title"], row["title_fr"], row["title_es"]) == (
+        "Renamed",
+        before.title_fr,
+        before.title_es,
+    )
+
+
+def test_statements_import_their_language_columns(seeded):
+    statement = Statement.objects.get()
+    csv = export_csv(StatementResource())
+    header = csv.splitlines()[0].split(",")
+    assert header[-8:] == [
+        "title_fr", "title_es", "delegation_fr", "delegation_es",
+        "meeting_fr", "meeting_es", "place_fr", "place_es",
+    ]  # fmt: skip
+    changed_csv = edited(csv, {(0, "place_es"): "Oslo (Noruega)", (0, "delegation_fr"): "Norvège"})
+    with translation.override("fr"):
+        result = import_csv(StatementResource(), changed_csv)
+    assert not result.has_errors()
+    assert not result.has_validation_errors()
+    after = Statement.objects.get()
+    assert (after.place_en, after.place_es) == (statement.place_en, "Oslo (Noruega)")
+    assert (after.delegation_en, after.delegation_fr) == (statement.delegation_en, "Norvège")
+
+
+def test_a_bad_language_cell_is_a_row_error_and_nothing_is_written(seeded):
+    before = snapshot()
+    csv = edited(
+        export_csv(CommitmentResource()),
+        {(0, "title_fr"): "Nouveau titre", (1, "title_es"): "x" * 201},  # good, then too long
+    )
+    result = import_csv(CommitmentResource(), csv)
+    assert result.has_validation_errors()
+    assert [row.number for row in result.invalid_rows] == [2]
+    assert "title_es" in result.invalid_rows[0].error_dict
+    assert snapshot() == before  # all or nothing

@@ -5,9 +5,20 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.test import Client, RequestFactory
+from django.utils import translation
 
-from commitments.exports import COMMITMENT_FIELDS, FOLLOW_UP_FIELDS, neutralise
+from commitments.exports import (
+    COMMITMENT_CONTENT,
+    COMMITMENT_FIELDS,
+    FOLLOW_UP_CONTENT,
+    FOLLOW_UP_FIELDS,
+    commitment_records,
+    neutralise,
+)
+from commitments.forms import public_selection
 from commitments.models import Commitment, Status
 from commitments.records import record_follow_up
 
@@ -18,6 +29,7 @@ pytestmark = pytest.mark.django_db
 
 D = datetime.date
 ATOM = "{http://www.w3.org/2005/Atom}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
 
 
 def author():
@@ -59,11 +71,16 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
         "status_label", "progress", "last_follow_up_on", "next_review", "review_overdue",
         "last_recorded_at", "verdict", "verdict_label", "confirmed", "confirm_by",
         "counted_progress", "criteria", "reading",
+        # Issue 13: each translatable column's French and Spanish versions.
+        "title_fr", "title_es", "statement_fr", "statement_es", "delegation_fr",
+        "delegation_es", "theme_fr", "theme_es", "criteria_fr", "criteria_es", "reading_fr",
+        "reading_es",
     ]  # fmt: skip
     assert csv_header(client.get("/data/follow-ups.csv")) == [
         "id", "commitment", "commitment_url", "happened_on", "status", "status_label",
         "progress", "effective_progress", "public_note", "evidence_url", "evidence_label",
         "recorded_at",
+        "public_note_fr", "public_note_es", "evidence_label_fr", "evidence_label_es",
     ]  # fmt: skip
 
 
@@ -274,3 +291,159 @@ def test_exports_never_hold_an_unpublished_commitments_criteria(client, seeded):
     CommitmentFactory(published=False, criteria="Achieved: Secret rule.", reading="Secret.")
     for url in ["/data/commitments.csv", "/data/commitments.json"]:
         assert "Secret" not in client.get(url).getvalue().decode(), url
+
+
+# Issue 13: feeds in their address's language, exports in every language
+
+
+@pytest.fixture
+def versions(history):
+    """A follow-up with French and Spanish notes, a French evidence label and no Spanish one;
+    the history's others are in English only."""
+    record("NOR-2012-09", Status.ON_TRACK, D(2015, 3, 1), public_note="Raised again",
+           evidence_url="https://example.org/unga", evidence_label="Record of the debate",
+           internal_note=CANARY,
+           versions={"public_note_fr": "Évoqué de nouveau", "public_note_es": "Planteado otra vez",
+                     "evidence_label_fr": "Compte rendu du débat"})  # fmt: skip
+
+
+def newest_entry(url):
+    feed = parse_feed(Client().get(url))
+    return feed, feed.find(f"{ATOM}entry")
+
+
+def test_french_and_spanish_feeds_carry_their_languages_titles_and_notes(versions):
+    commitment = Commitment.objects.get(reference="NOR-2012-09")
+    assert commitment.title_fr
+    assert commitment.title_es
+    for prefix, title, note in [
+        ("/fr", commitment.title_fr, "Évoqué de nouveau"),
+        ("/es", commitment.title_es, "Planteado otra vez"),
+    ]:
+        for url in [f"{prefix}/feed/", f"{prefix}/commitments/NOR-2012-09/feed/"]:
+            feed, entry = newest_entry(url)
+            assert feed.get(XML_LANG) == prefix[1:], url
+            assert entry.find(f"{ATOM}title").text.endswith(f"— {title}"), url
+            summary = entry.find(f"{ATOM}summary").text
+            assert summary.startswith(f"<p>{note}</p>"), url
+            assert "Raised again" not in summary
+            assert CANARY not in Client().get(url).content.decode()
+        assert feed.find(f"{ATOM}subtitle").text == title
+    feed, _entry = newest_entry("/feed/")
+    assert feed.get(XML_LANG) == "en"
+
+
+def test_feeds_mark_the_english_where_their_language_has_no_version(versions):
+    Commitment.objects.filter(reference="NOR-2012-09").update(title_es=None)
+    english = Commitment.objects.get(reference="NOR-2012-09").title_en
+    feed, entry = newest_entry("/es/commitments/NOR-2012-09/feed/")
+    assert entry.find(f"{ATOM}title").text.endswith(f"— {english} (English)")
+    assert feed.find(f"{ATOM}subtitle").text == f"{english} (English)"
+    # The Spanish note, then the English label of the evidence, marked as English.
+    assert entry.find(f"{ATOM}summary").text == (
+        '<p>Planteado otra vez</p><p>Prueba: <a href="https://example.org/unga">'
+        '<span lang="en">Record of the debate <small class="fallback">(English)</small></span>'
+        "</a></p>"
+    )
+    # A note in English only: given, marked, in the French feed.
+    entries = parse_feed(Client().get("/fr/feed/")).findall(f"{ATOM}entry")
+    summaries = [e.find(f"{ATOM}summary").text for e in entries]
+    assert '<p><span lang="en">Raised at the UNGA <small class="fallback">(English)</small>' in (
+        "".join(summaries)
+    )
+    # The English feed has nothing to mark.
+    assert "fallback" not in Client().get("/feed/").content.decode()
+
+
+def test_an_entry_keeps_its_id_in_every_language(versions):
+    ids = {
+        prefix: [e.find(f"{ATOM}id").text for e in parse_feed(Client().get(f"{prefix}/feed/"))
+                 .findall(f"{ATOM}entry")]
+        for prefix in ["", "/fr", "/es"]
+    }  # fmt: skip
+    assert ids[""] == ids["/fr"] == ids["/es"]
+    assert ids[""][0].startswith("tag:ccmtracker,2012:follow-up:")
+
+
+def french_session():
+    client = Client(HTTP_ACCEPT_LANGUAGE="fr")
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "fr"
+    return client
+
+
+def test_commitment_exports_carry_every_language_whatever_the_visitors(versions):
+    Commitment.objects.filter(reference="NOR-2012-09").update(title_es=None)
+    seeded = Commitment.objects.select_related("statement", "theme").get(reference="NOR-2012-09")
+    expected = {
+        "title": seeded.title_en,
+        "title_fr": seeded.title_fr,
+        "statement": seeded.statement.title_en,
+        "statement_fr": seeded.statement.title_fr,
+        "statement_es": seeded.statement.title_es,
+        "delegation": seeded.statement.delegation_en,
+        "delegation_fr": seeded.statement.delegation_fr,
+        "theme": seeded.theme.name_en,
+        "theme_fr": seeded.theme.name_fr,
+        "theme_es": seeded.theme.name_es,
+        "criteria": seeded.criteria_en,
+        "criteria_fr": seeded.criteria_fr,
+        "criteria_es": seeded.criteria_es,
+    }
+    assert all(expected.values())
+    assert seeded.title_fr != seeded.title_en
+    assert seeded.theme.name_fr != seeded.theme.name_en
+    client = french_session()
+    rows = {row["reference"]: row for row in read_csv(client.get("/data/commitments.csv"))}
+    items = {c["reference"]: c for c in client.get("/data/commitments.json").json()["commitments"]}
+    for record in [rows["NOR-2012-09"], items["NOR-2012-09"]]:
+        assert {name: record[name] for name in expected} == expected
+    assert rows["NOR-2012-09"]["title_es"] == ""  # no version yet
+    assert items["NOR-2012-09"]["title_es"] is None
+
+
+def test_commitment_records_are_english_by_column_in_a_french_session(versions):
+    """The records themselves, outside the exports' English override: never the bare name."""
+    _form, point, _all, matching = public_selection({})
+    request = RequestFactory().get("/data/commitments.json")
+    with translation.override("fr"):
+        records = {
+            r["reference"]: r for r in commitment_records(request, matching.for_list(), point)
+        }
+    seeded = Commitment.objects.select_related("statement", "theme").get(reference="NOR-2012-09")
+    record = records["NOR-2012-09"]
+    assert (record["title"], record["statement"], record["theme"], record["criteria"]) == (
+        seeded.title_en,
+        seeded.statement.title_en,
+        seeded.theme.name_en,
+        seeded.criteria_en,
+    )
+
+
+def test_follow_up_exports_carry_every_language_and_no_internal_note(versions):
+    client = french_session()
+    for url in ["/data/follow-ups.csv", "/data/follow-ups.json"]:
+        body = client.get(url).getvalue().decode()
+        assert CANARY not in body, url
+    rows = read_csv(client.get("/data/follow-ups.csv"))
+    items = client.get("/data/follow-ups.json").json()["follow_ups"]
+    assert rows[-1]["public_note"] == items[-1]["public_note"] == "Raised again"
+    assert rows[-1]["public_note_fr"] == items[-1]["public_note_fr"] == "Évoqué de nouveau"
+    assert rows[-1]["public_note_es"] == items[-1]["public_note_es"] == "Planteado otra vez"
+    assert rows[-1]["evidence_label"] == items[-1]["evidence_label"] == "Record of the debate"
+    assert (
+        rows[-1]["evidence_label_fr"] == items[-1]["evidence_label_fr"] == ("Compte rendu du débat")
+    )
+    assert (rows[-1]["evidence_label_es"], items[-1]["evidence_label_es"]) == ("", None)
+    assert (rows[0]["public_note"], rows[0]["public_note_fr"]) == ("Workshop held", "")
+
+
+def test_every_exported_translatable_text_has_a_column_per_language():
+    """One home: the columns follow TRANSLATED, so a field translated later gets its own."""
+    for content, fields in [
+        (COMMITMENT_CONTENT, COMMITMENT_FIELDS),
+        (FOLLOW_UP_CONTENT, FOLLOW_UP_FIELDS),
+    ]:
+        assert content
+        added = [f"{column}_{code}" for column in content for code in ("fr", "es")]
+        assert fields[-len(added) :] == added  # at the end: the schema only grows there
+    assert "quote" not in COMMITMENT_CONTENT  # the words as delivered: never translated

@@ -85,6 +85,8 @@ BUDGETS = [
     # Feeds and open data.
     Case(ANONYMOUS, "/feed/", 1),
     Case(ANONYMOUS, "/commitments/REF-0001/feed/", 2),
+    Case(ANONYMOUS, "/fr/feed/", 1),
+    Case(ANONYMOUS, "/es/commitments/REF-0001/feed/", 2),
     Case(ANONYMOUS, "/data/commitments.csv", 3),
     Case(ANONYMOUS, "/data/commitments.json", 3),
     Case(ANONYMOUS, "/data/commitments.json?theme=theme-a&as_of=2014-01-01", 4),

@@ -174,6 +174,19 @@ def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     # Issue 13: the language page, and a language the site does not offer refused on it.
     pages["/staff/language/"] = client.get("/staff/language/").content
     pages["/staff/language/ refused"] = client.post("/staff/language/", {"language": "xx"}).content
+    # Issue 13: the translation queue, with a follow-up's form, and the form refused.
+    follow_up = record_follow_up(
+        Commitment.objects.get(reference="NOR-2012-03"),
+        status=Status.ON_TRACK,
+        by=editor,
+        public_note="Met the ministry",
+        evidence_url="https://example.org/",
+        evidence_label="Minutes",
+    )
+    pages["/staff/translations/"] = client.get("/staff/translations/?language=es").content
+    pages["/staff/translations/ refused"] = client.post(
+        f"/staff/follow-ups/{follow_up.pk}/translation/es/", {}
+    ).content
     # A staff account in no group: 403.
     client.force_login(UserFactory(is_staff=True))
     forbidden = client.get("/staff/")
