@@ -32,6 +32,12 @@ def _order(language):
     return [language, default, *rest]
 
 
+class Labelled(str):
+    """Plain text that knows the language of its words where it is not the page's."""
+
+    lang = None
+
+
 @dataclass(frozen=True)
 class Localized:
     text: str
@@ -46,6 +52,14 @@ class Localized:
     def language_name(self):
         """The language's own name for itself: "English", "Français", "Español"."""
         return get_language_info(self.lang)["name_local"]
+
+    @property
+    def label(self):
+        """`plain`, knowing its language when it is a fallback: a menu option says it
+        (LanguageSelect gives it a lang)."""
+        label = Labelled(self.plain)
+        label.lang = self.lang if self.fallback else None
+        return label
 
     @property
     def plain(self):

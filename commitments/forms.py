@@ -325,6 +325,17 @@ class ProposalPublishForm(forms.Form):
     )
 
 
+class LanguageSelect(forms.Select):
+    """A menu whose options may be in another language than the page's: such an option
+    carries that language's lang (its label is a content.Labelled)."""
+
+    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
+        option = super().create_option(name, value, label, selected, index, subindex, attrs)
+        if lang := getattr(label, "lang", None):
+            option["attrs"]["lang"] = lang
+        return option
+
+
 def public_delegations():
     """[(key, its name in the page's language)] for the delegations whose statements hold a
     published commitment. The key, in addresses and filters, is the English name: an address
@@ -377,6 +388,7 @@ class PublicFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False, max_length=200, strip=True)
     theme = forms.ModelChoiceField(
         label=_("Theme"),
+        widget=LanguageSelect,
         queryset=Theme.objects.all(),
         to_field_name="slug",
         required=False,
@@ -394,7 +406,7 @@ class PublicFilterForm(forms.Form):
     )
     # Only the delegations the public can see (those with a published commitment); read
     # once per form, and only if the menu is drawn or a delegation is asked for.
-    delegation = forms.ChoiceField(label=_("Delegation"), required=False)
+    delegation = forms.ChoiceField(label=_("Delegation"), required=False, widget=LanguageSelect)
     article = forms.ModelChoiceField(
         label=_("Convention article"),
         queryset=Article.objects.all(),
@@ -418,9 +430,9 @@ class PublicFilterForm(forms.Form):
         self.delegations = functools.cache(public_delegations)
         self.fields["delegation"].choices = lambda: [
             ("", gettext("All delegations")),
-            *((key, name.plain) for key, name in self.delegations()),
+            *((key, name.label) for key, name in self.delegations()),
         ]
-        self.fields["theme"].label_from_instance = lambda theme: localized(theme, "name").plain
+        self.fields["theme"].label_from_instance = lambda theme: localized(theme, "name").label
         self.fields["statement"].label_from_instance = lambda statement: ", ".join(
             (
                 localized(statement, "delegation").plain,

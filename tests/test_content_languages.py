@@ -266,3 +266,13 @@ def test_every_seeded_commitment_has_its_criteria_in_french_and_spanish(seeded, 
         with translation.override(language):
             assert [c.status for c in commitment.assessment_criteria()] == english
         assert localized(commitment, "title", language).lang == language
+
+
+def test_a_menu_option_in_another_language_says_which(client):
+    commitment = CommitmentFactory(title=ENGLISH_ONLY)
+    theme = commitment.theme
+    html = client.get("/fr/").content.decode()
+    assert f'<option value="{theme.slug}" lang="en">{theme.name_en} (English)</option>' in html
+    assert f'lang="en">{commitment.statement.delegation_en} (English)</option>' in html
+    english = client.get("/").content.decode()
+    assert f'<option value="{theme.slug}">{theme.name_en}</option>' in english
