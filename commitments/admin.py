@@ -45,7 +45,7 @@ from .proposals import propose
 from .quotes import quote_error
 from .records import NOTE_VERSIONS, changed, claim_version, record_follow_up
 from .resources import CommitmentResource, StatementResource, file_too_large_message
-from .translation import TRANSLATED
+from .translation import TRANSLATED, columns
 
 # A commitment's state is read from properties (models.py), named in the admin's columns and
 # read-only fields: in the reader's language, like the model fields' verbose names.
@@ -276,7 +276,8 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         "published",
     ]
     list_filter = ["theme", "state__status", "statement", OverdueFilter, "published", "kind"]
-    search_fields = ["reference", "title", "quote"]
+    # Every language's version, by column (a bare name would search the staff's language only).
+    search_fields = ["reference", *columns("title"), "quote"]
     list_select_related = ["theme", "owner"]
     autocomplete_fields = ["owner"]
     filter_horizontal = ["articles"]
@@ -608,8 +609,8 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
     formats = [CSV]
     import_form_class = BoundedImportForm
     list_display = ["title", "delegation", "place", "date", "language"]
-    list_filter = ["delegation", "language"]
-    search_fields = ["title", "delegation", "meeting", "text"]
+    list_filter = ["delegation_en", "language"]
+    search_fields = [*columns("title"), *columns("delegation"), *columns("meeting"), "text"]
     prepopulated_fields = {"slug": ["delegation", "date"]}
     date_hierarchy = "date"
     inlines = [CommitmentInline]
@@ -749,13 +750,13 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
 class ThemeAdmin(AuditedAdmin):
     list_display = ["name", "position"]
     prepopulated_fields = {"slug": ["name"]}
-    search_fields = ["name"]
+    search_fields = columns("name")
 
 
 @admin.register(Article)
 class ArticleAdmin(PublicDataAdmin):
     list_display = ["number", "title"]
-    search_fields = ["title"]
+    search_fields = columns("title")
 
 
 @admin.register(FollowUp)
@@ -764,7 +765,7 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     list_display = ["commitment", "happened_on", "status", "progress", "author", "recorded_at"]
     list_filter = ["status", "commitment__theme"]
-    search_fields = ["commitment__reference", "public_note", "internal_note"]
+    search_fields = ["commitment__reference", *columns("public_note"), "internal_note"]
     list_select_related = ["commitment", "author"]
     date_hierarchy = "happened_on"
 

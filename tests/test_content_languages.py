@@ -276,3 +276,20 @@ def test_a_menu_option_in_another_language_says_which(client):
     assert f'lang="en">{commitment.statement.delegation_en} (English)</option>' in html
     english = client.get("/").content.decode()
     assert f'<option value="{theme.slug}">{theme.name_en}</option>' in english
+
+
+def test_the_admin_search_finds_any_language_s_version_in_a_french_session(client, seeded):
+    from commitments.models import StaffPreference
+
+    admin = UserFactory(is_staff=True, is_superuser=True)
+    StaffPreference.objects.create(user=admin, language="fr")
+    client.force_login(admin)
+    english = Commitment.objects.get(reference="NOR-2012-08").title_en.split()[0:3]
+    html = client.get("/admin/commitments/commitment/", {"q": " ".join(english)}).content.decode()
+    assert "NOR-2012-08" in html
+    statement = Commitment.objects.get(reference="NOR-2012-08").statement
+    row = f'href="/admin/commitments/statement/{statement.pk}/change/'
+    assert row in client.get("/admin/commitments/statement/", {"q": "Noruega"}).content.decode()
+    assert (
+        row not in client.get("/admin/commitments/statement/", {"q": "Ruritania"}).content.decode()
+    )
