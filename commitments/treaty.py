@@ -92,3 +92,49 @@ def parse_action(text, column="deposit"):
             raise DepositaryFormatError(f"A signature's date carries no “{suffix}”.")
         return DepositaryAction(day, "signature")
     raise ValueError(f"unknown column {column!r}")
+
+
+# A state's standing on a day, derived from its dated actions (never stored).
+STATE_PARTY = "state_party"
+SIGNATORY = "signatory"
+NEITHER = "neither"
+SIGNATURE = "signature"
+WITHDRAWAL = "withdrawal"
+CONSENTS = frozenset(DEPOSIT_SUFFIXES.values())  # instruments by which a state joins
+
+
+@dataclass(frozen=True)
+class Standing:
+    status: str  # STATE_PARTY, SIGNATORY or NEITHER
+    since: datetime.date | None  # the day it became so (None: never anything)
+    # What its actions by that day have already set in motion: the day it becomes a State
+    # Party, or the day its withdrawal takes effect; None if nothing is pending.
+    pending: datetime.date | None = None
+
+
+def standing_on(actions, day):
+    """A state's standing on `day`, from its actions (DepositaryAction: signature, a deposit
+    of ratification, acceptance, approval or accession, withdrawal), each dated as the
+    depositary records it. Actions after `day` are not known on `day`. A deposit makes it a
+    State Party on its entry into force (Art. 17); a withdrawal ends that six months after
+    the depositary receives it (Art. 20); a later deposit starts again."""
+    signed = party_from = leaves_on = left_on = None
+    for action in sorted(actions, key=lambda a: a.date):
+        if action.date > day:
+            break
+        if action.kind == SIGNATURE:
+            signed = signed or action.date
+        elif action.kind in CONSENTS:
+            if leaves_on is not None and leaves_on <= action.date:
+                left_on = leaves_on  # it had left; it joins again
+            party_from, leaves_on = entry_into_force(action.date), None
+        elif action.kind == WITHDRAWAL:
+            # Its signature was spent on joining: once out, it is no signatory.
+            leaves_on, signed = withdrawal_takes_effect(action.date), None
+    if leaves_on is not None and leaves_on <= day:
+        return Standing(NEITHER, leaves_on)
+    if party_from is not None and party_from <= day:
+        return Standing(STATE_PARTY, party_from, pending=leaves_on)
+    if signed is not None:
+        return Standing(SIGNATORY, signed, pending=party_from)
+    return Standing(NEITHER, left_on, pending=party_from)

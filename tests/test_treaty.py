@@ -11,12 +11,19 @@ from commitments.treaty import (
     ACCESSION,
     APPROVAL,
     ENTERED_INTO_FORCE,
+    NEITHER,
     PROVISIONAL_APPLICATION,
     RATIFICATION,
+    SIGNATORY,
+    SIGNATURE,
+    STATE_PARTY,
+    WITHDRAWAL,
     DepositaryAction,
     DepositaryFormatError,
+    Standing,
     entry_into_force,
     parse_action,
+    standing_on,
     withdrawal_takes_effect,
 )
 
@@ -110,3 +117,52 @@ def test_every_cell_of_the_depositary_s_excerpt_is_read():
             if action := parse_action(row[column], column):
                 kinds.add(action.kind)
     assert {RATIFICATION, ACCESSION, "signature"} <= kinds
+
+
+def signed(on):
+    return DepositaryAction(on, SIGNATURE)
+
+
+def deposited(on, kind=RATIFICATION):
+    return DepositaryAction(on, kind)
+
+
+def withdrew(on):
+    return DepositaryAction(on, WITHDRAWAL)
+
+
+def test_a_signatory_that_ratifies_is_a_state_party_from_the_entry_into_force():
+    albania = [signed(D(2008, 12, 3)), deposited(D(2009, 6, 16))]
+    assert standing_on(albania, D(2008, 12, 2)) == Standing(NEITHER, None)
+    assert standing_on(albania, D(2009, 12, 1)) == Standing(
+        SIGNATORY, D(2008, 12, 3), pending=ENTERED_INTO_FORCE
+    )
+    assert standing_on(albania, D(2010, 7, 31)).status == SIGNATORY
+    assert standing_on(albania, D(2010, 8, 1)) == Standing(STATE_PARTY, ENTERED_INTO_FORCE)
+
+
+def test_an_accession_makes_a_state_party_on_the_first_day_of_the_sixth_month():
+    andorra = [deposited(D(2013, 4, 9), ACCESSION)]
+    assert standing_on(andorra, D(2013, 9, 30)) == Standing(NEITHER, None, pending=D(2013, 10, 1))
+    assert standing_on(andorra, D(2013, 10, 1)) == Standing(STATE_PARTY, D(2013, 10, 1))
+
+
+def test_a_withdrawal_ends_membership_six_months_after_it_is_received_and_can_be_undone():
+    state = [signed(D(2008, 12, 3)), deposited(D(2011, 3, 24)), withdrew(D(2024, 9, 6))]
+    assert standing_on(state, D(2024, 9, 5)) == Standing(STATE_PARTY, D(2011, 9, 1))
+    assert standing_on(state, D(2025, 3, 5)) == Standing(
+        STATE_PARTY, D(2011, 9, 1), pending=D(2025, 3, 6)
+    )
+    assert standing_on(state, D(2025, 3, 6)) == Standing(NEITHER, D(2025, 3, 6))
+    rejoined = [*state, deposited(D(2026, 1, 15), ACCESSION)]
+    # Out since the withdrawal took effect, in again from the new entry into force.
+    assert standing_on(rejoined, D(2026, 6, 30)) == Standing(
+        NEITHER, D(2025, 3, 6), pending=D(2026, 7, 1)
+    )
+    assert standing_on(rejoined, D(2025, 6, 1)) == Standing(NEITHER, D(2025, 3, 6))
+    assert standing_on(rejoined, D(2026, 7, 1)) == Standing(STATE_PARTY, D(2026, 7, 1))
+
+
+def test_an_action_after_the_day_shown_is_not_known_on_it():
+    state = [deposited(D(2011, 3, 24)), withdrew(D(2030, 1, 1))]
+    assert standing_on(state, D(2029, 12, 31)) == Standing(STATE_PARTY, D(2011, 9, 1))
