@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "axes",
+    "django_countries",
     "commitments",
 ]
 

@@ -12,6 +12,7 @@ from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
+from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
 from .content import localized
@@ -1076,6 +1077,14 @@ class FollowUp(models.Model):
         blank=True,
         help_text=_("What the link is, e.g. “Ratification record”."),
     )
+    # Set when it is recorded, like the rest of it (append-only).
+    states = models.ManyToManyField(
+        "State",
+        verbose_name=_("states concerned"),
+        blank=True,
+        related_name="follow_ups",
+        help_text=_("The states it concerns, e.g. the signatories invited to a workshop."),
+    )
     author = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("author"),
@@ -1330,3 +1339,279 @@ class CommitmentState(models.Model):
 
     def __str__(self):
         return f"{self.commitment_id} · {self.status}"
+
+
+# --- States, delegations, meetings and the Convention's reach (issue 14) ---------------------
+
+
+class Region(models.TextChoices):
+    """The continental regions of the UN's M49 standard (unstats.un.org/unsd/methodology/m49)."""
+
+    AFRICA = "africa", _("Africa")
+    AMERICAS = "americas", _("Americas")
+    ASIA = "asia", _("Asia")
+    EUROPE = "europe", _("Europe")
+    OCEANIA = "oceania", _("Oceania")
+
+
+class State(models.Model):
+    """A state that can join the Convention. Its name comes from its ISO 3166 code, in the
+    reader's language (django-countries); its treaty status is never stored but derived from
+    its TreatyEvents (commitments/reach.py)."""
+
+    country = CountryField(_("country"), unique=True)
+    region = models.CharField(_("region"), max_length=10, choices=Region)
+
+    class Meta:
+        verbose_name = _("state")
+        verbose_name_plural = _("states")
+        ordering = ["country"]
+
+    def __str__(self):
+        return str(self.country.name)
+
+    def get_absolute_url(self):
+        return reverse("state_detail", args=[self.country.code])
+
+    @property
+    def name(self):
+        return self.country.name
+
+
+class TreatyEventQuerySet(models.QuerySet):
+    def known_from(self, point):
+        """The events recorded by a Viewpoint's known-on moment (all of them for today). The
+        as-at date is applied by the Articles' rules (reach.py), not here: an event dated
+        later is simply not yet in force."""
+        if point.known_on is None:
+            return self
+        return self.filter(recorded_at__lt=point.recorded_before)
+
+    # Append-only, like the follow-ups: a mistaken event is retracted by a new one.
+    def update(self, **kwargs):
+        raise AppendOnlyError(_("Treaty events cannot be changed; record a correction instead."))
+
+    def delete(self):
+        raise AppendOnlyError(_("Treaty events cannot be deleted; record a correction instead."))
+
+
+class TreatyEvent(models.Model):
+    """One dated action of a state towards the Convention, as the depositary records it, with
+    its source. Append-only."""
+
+    class Kind(models.TextChoices):
+        # Values are commitments/treaty.py's action kinds.
+        SIGNATURE = "signature", _("Signature")
+        RATIFICATION = "ratification", _("Ratification")
+        ACCESSION = "accession", _("Accession")
+        ACCEPTANCE = "acceptance", _("Acceptance")
+        APPROVAL = "approval", _("Approval")
+        PROVISIONAL_APPLICATION = "provisional_application", _("Provisional application")
+        WITHDRAWAL = "withdrawal", _("Withdrawal")
+
+    state = models.ForeignKey(
+        State, verbose_name=_("state"), on_delete=models.PROTECT, related_name="treaty_events"
+    )
+    kind = models.CharField(_("event"), max_length=30, choices=Kind)
+    date = models.DateField(
+        _("date"),
+        help_text=_(
+            "As the depositary records it: the day of signature, of the deposit of the "
+            "instrument, or of the depositary's receipt of a withdrawal."
+        ),
+    )
+    armed_conflict_ends = models.DateField(
+        _("end of armed conflict"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "A withdrawal only: if the state is engaged in an armed conflict, the day it ends; "
+            "the withdrawal takes effect no earlier (Art. 20(2))."
+        ),
+    )
+    notification = models.CharField(
+        _("depositary notification"),
+        max_length=60,
+        blank=True,
+        help_text=_("Its number, e.g. C.N.123.2011.TREATIES-XXVI.6."),
+    )
+    source_url = models.URLField(_("source URL"), max_length=500, blank=True)
+    corrects = models.OneToOneField(
+        "self",
+        verbose_name=_("corrects"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="corrected_by",
+        help_text=_(
+            "An entry recorded by mistake that this one replaces: from when this one is "
+            "recorded, that one no longer counts."
+        ),
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("recorded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+    )
+
+    objects = TreatyEventQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("treaty event")
+        verbose_name_plural = _("treaty events")
+        ordering = ["state", "date", "recorded_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(notification="") | ~Q(source_url=""),
+                name="commitments_treatyevent_sourced",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    kind__in=[
+                        "signature",
+                        "ratification",
+                        "accession",
+                        "acceptance",
+                        "approval",
+                        "provisional_application",
+                        "withdrawal",
+                    ]
+                ),
+                name="commitments_treatyevent_kind_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["recorded_at"], name="commitments_treatyevent_known")]
+
+    def __str__(self):
+        return f"{self.state} · {self.get_kind_display()} · {self.date}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(
+                _("Treaty events cannot be changed; record a correction instead.")
+            )
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("Treaty events cannot be deleted; record a correction instead."))
+
+    def clean(self):
+        errors = {}
+        if not self.notification.strip() and not self.source_url.strip():
+            errors["notification"] = _(
+                "Give the source: the depositary notification's number, a link, or both."
+            )
+        if self.armed_conflict_ends and self.kind != self.Kind.WITHDRAWAL:
+            errors["armed_conflict_ends"] = _(
+                "Only a withdrawal waits for an armed conflict to end."
+            )
+        if self.date and self.date > timezone.localdate() + datetime.timedelta(1):
+            errors["date"] = _("This date is in the future.")
+        if errors:
+            raise ValidationError(errors)
+
+
+class Meeting(models.Model):
+    """A meeting of the Convention: the tracker can be shown as at its close (its last day),
+    and reported on against the one before."""
+
+    class Kind(models.TextChoices):
+        MEETING_OF_STATES_PARTIES = "msp", _("Meeting of States Parties")
+        REVIEW_CONFERENCE = "review", _("Review Conference")
+        INTERSESSIONAL = "intersessional", _("Intersessional meeting")
+
+    code = models.SlugField(
+        _("code"),
+        max_length=20,
+        unique=True,
+        help_text=_("The Convention's own abbreviation, e.g. 3MSP; used in the report's address."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind)
+    name = models.CharField(_("name"), max_length=200)
+    place = models.CharField(_("place"), max_length=120)
+    start = models.DateField(_("first day"))
+    end = models.DateField(_("last day"))
+    source_url = models.URLField(
+        _("source URL"), max_length=500, help_text=_("Where its dates and place are recorded.")
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("meeting")
+        verbose_name_plural = _("meetings")
+        ordering = ["end", "start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__gte=F("start")), name="commitments_meeting_dates_in_order"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.code} · {self.name}"
+
+    def clean(self):
+        if self.start and self.end and self.end < self.start:
+            raise ValidationError({"end": _("The last day is before the first.")})
+
+
+class Delegation(models.Model):
+    """Who makes a statement: a state, or an organisation (the ICRC, the Cluster Munition
+    Coalition, a UN agency, the EU)."""
+
+    class Kind(models.TextChoices):
+        STATE = "state", _("State")
+        ORGANISATION = "organisation", _("Organisation")
+
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind, default=Kind.STATE)
+    state = models.OneToOneField(
+        State,
+        verbose_name=_("state"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="delegation",
+    )
+    name = models.CharField(
+        _("name"),
+        max_length=120,
+        blank=True,
+        help_text=_("An organisation's name. A state's comes from its country code."),
+    )
+    code = models.CharField(
+        _("code"),
+        max_length=6,
+        unique=True,
+        help_text=_(
+            "Short code used in commitment references: a state's ISO three-letter code (NOR), "
+            "an organisation's usual abbreviation (ICRC)."
+        ),
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("delegation")
+        verbose_name_plural = _("delegations")
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(kind="state") & Q(state__isnull=False))
+                | (Q(kind="organisation") & Q(state__isnull=True) & ~Q(name="")),
+                name="commitments_delegation_state_or_named_organisation",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.display_name)
+
+    @property
+    def display_name(self):
+        """A state's name from its country code, in the reader's language; an organisation's
+        from its name (see content.localized for the language it is shown in)."""
+        if self.state_id:
+            return self.state.country.name
+        return self.name

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db.models import Q
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Article, Commitment, FollowUp, Statement, Theme
+from .models import Article, Commitment, Delegation, FollowUp, Meeting, Statement, Theme
 
 # {model: fields}: the one list of translatable content (exports, the staff queue and the
 # tests read it from here).
@@ -23,6 +23,8 @@ TRANSLATED = {
     Statement: ("title", "delegation", "meeting", "place"),
     Commitment: ("title", "criteria", "reading"),
     FollowUp: ("public_note", "evidence_label"),
+    Meeting: ("name", "place"),
+    Delegation: ("name",),
 }
 
 ORIGINAL = settings.MODELTRANSLATION_DEFAULT_LANGUAGE  # where content is first written

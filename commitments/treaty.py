@@ -23,7 +23,7 @@ RATIFICATION = "ratification"
 ACCESSION = "accession"
 ACCEPTANCE = "acceptance"
 APPROVAL = "approval"
-PROVISIONAL_APPLICATION = "provisional application"
+PROVISIONAL_APPLICATION = "provisional_application"
 DEPOSIT_SUFFIXES = {"": RATIFICATION, "a": ACCESSION, "A": ACCEPTANCE, "AA": APPROVAL}
 
 _ACTION = re.compile(r"^\s*(\d{1,2} [A-Z][a-z]{2} \d{4})\s*([A-Za-z]*)\s*$")
@@ -55,6 +55,7 @@ def withdrawal_takes_effect(received, armed_conflict_ends=None):
 class DepositaryAction:
     date: datetime.date
     kind: str  # RATIFICATION, ACCESSION, … or PROVISIONAL_APPLICATION
+    armed_conflict_ends: datetime.date | None = None  # a withdrawal's, if any (Art. 20(2))
 
 
 class DepositaryFormatError(ValueError):
@@ -130,7 +131,8 @@ def standing_on(actions, day):
             party_from, leaves_on = entry_into_force(action.date), None
         elif action.kind == WITHDRAWAL:
             # Its signature was spent on joining: once out, it is no signatory.
-            leaves_on, signed = withdrawal_takes_effect(action.date), None
+            leaves_on = withdrawal_takes_effect(action.date, action.armed_conflict_ends)
+            signed = None
     if leaves_on is not None and leaves_on <= day:
         return Standing(NEITHER, leaves_on)
     if party_from is not None and party_from <= day:

@@ -4,7 +4,7 @@ from django.views.decorators.http import condition, require_safe
 
 from ccmtracker.pagecache import public_etag, public_page
 
-from . import exports, feeds, views
+from . import exports, feeds, reports, states, views
 
 
 def _feed(feed):
@@ -23,6 +23,12 @@ public_patterns = [
     path("statements/", views.statement_list, name="statement_list"),
     path("statements/<slug:slug>/", views.statement_detail, name="statement_detail"),
     path("feed/", _feed(feeds.UpdatesFeed()), name="feed_updates"),
+    path("states/", states.state_list, name="state_list"),
+    path("states/<str:code>/", states.state_detail, name="state_detail"),
+    path("reports/<slug:meeting>/", reports.meeting_report, name="meeting_report"),
+    path(
+        "reports/<slug:meeting>/report.pdf", reports.meeting_report_pdf, name="meeting_report_pdf"
+    ),
 ]
 
 # Language-neutral: data at stable addresses, and the staff side.

@@ -3,7 +3,15 @@ import datetime
 import factory
 from django.contrib.auth import get_user_model
 
-from commitments.models import Commitment, Statement, Theme
+from commitments.models import (
+    Commitment,
+    Delegation,
+    Meeting,
+    State,
+    Statement,
+    Theme,
+    TreatyEvent,
+)
 from commitments.records import changed
 
 STATEMENT_TEXT = (
@@ -64,3 +72,50 @@ class CommitmentFactory(factory.django.DjangoModelFactory):
         commitment = super()._create(model_class, *args, **kwargs)
         changed()
         return commitment
+
+
+# States (issue 14). The migrations add the 197 states of commitments/data/states.json: a
+# StateFactory finds a seeded one by its code rather than adding a second.
+class StateFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = State
+        django_get_or_create = ["country"]
+
+    country = "NO"
+    region = "europe"
+
+
+class TreatyEventFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = TreatyEvent
+
+    state = factory.SubFactory(StateFactory)
+    kind = TreatyEvent.Kind.RATIFICATION
+    date = datetime.date(2008, 12, 3)
+    source_url = (
+        "https://treaties.un.org/Pages/ViewDetails.aspx?src=TREATY&mtdsg_no=XXVI-6&chapter=26"
+    )
+
+
+class MeetingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Meeting
+        django_get_or_create = ["code"]
+
+    code = factory.Sequence(lambda n: f"{n + 20}MSP")
+    kind = Meeting.Kind.MEETING_OF_STATES_PARTIES
+    name = factory.Sequence(lambda n: f"Meeting {n}")
+    place = "Geneva"
+    start = datetime.date(2013, 9, 9)
+    end = datetime.date(2013, 9, 13)
+    source_url = "https://www.clusterconvention.org/"
+
+
+class DelegationFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Delegation
+        django_get_or_create = ["code"]
+
+    kind = Delegation.Kind.ORGANISATION
+    name = "Testland"
+    code = "TST"
