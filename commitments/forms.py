@@ -336,6 +336,11 @@ class LanguageSelect(forms.Select):
         return option
 
 
+# What groups commitments by delegation in every breakdown (the dashboard's, the meeting
+# report's): a field of Commitment, whose values are public_delegations()' keys.
+DELEGATION_KEY = "statement__delegation_en"
+
+
 def public_delegations():
     """[(key, its name in the page's language)] for the delegations whose statements hold a
     published commitment. The key, in addresses and filters, is the English name: an address
