@@ -284,3 +284,51 @@ def test_the_pdf_fetches_the_apps_static_files_and_nothing_else(settings):
     ):
         with pytest.raises(ValueError, match="static files"):
             fetch(url)
+
+
+# --- Queries ---------------------------------------------------------------------------------
+
+
+def grow(n):
+    """n more published commitments of n more delegations, each with follow-ups in the
+    window, and n more states that joined in it."""
+    from commitments.models import State
+
+    from .factories import StatementFactory
+
+    author = get_user_model().objects.get(username="author")
+    for index in range(n):
+        statement = StatementFactory(delegation=f"Delegation {index}", code=f"D{index:02d}")
+        commitment = CommitmentFactory(statement=statement, reference=f"GROW-{index}")
+        for month in (1, 4, 7):
+            on = D(2013, month, 1 + index)
+            record_follow_up(commitment, status=Status.IN_PROGRESS, by=author, happened_on=on)
+    joined = State.objects.exclude(country__in=["BE", "FR", "DE", "IT", "ES", "PT"])[:n]
+    for state in joined:
+        TreatyEventFactory(state=state, kind="accession", date=D(2012, 12, 1))
+
+
+REPORT_QUERIES = 15
+
+
+def test_the_report_takes_the_same_few_queries_whatever_the_size(
+    client, tracker, django_assert_max_num_queries
+):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count(url):
+        cache.clear()
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        return len(captured)
+
+    small = [count(REPORT), count(PDF)]
+    grow(12)
+    large = [count(REPORT), count(PDF)]
+    assert small == large
+    assert "GROW-11" in text(client.get(REPORT))
+    cache.clear()
+    with django_assert_max_num_queries(REPORT_QUERIES):
+        client.get(REPORT)
