@@ -332,3 +332,13 @@ def test_the_report_takes_the_same_few_queries_whatever_the_size(
     cache.clear()
     with django_assert_max_num_queries(REPORT_QUERIES):
         client.get(REPORT)
+
+
+def test_the_report_and_its_pdf_are_served_from_the_page_cache(
+    client, tracker, django_assert_num_queries
+):
+    for url in (REPORT, PDF, "/fr/reports/4MSP/", "/reports/"):
+        first = client.get(url)
+        with django_assert_num_queries(0):
+            again = client.get(url)
+        assert again.content == first.content

@@ -23,7 +23,14 @@ from commitments.models import Commitment, Status
 from commitments.records import record_follow_up
 
 from .conftest import member_of
-from .factories import CommitmentFactory, StatementFactory, UserFactory
+from .factories import (
+    CommitmentFactory,
+    MeetingFactory,
+    StateFactory,
+    StatementFactory,
+    TreatyEventFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -73,6 +80,11 @@ PUBLIC_PAGES = [
     "/?delegation=Norway",
     "/?delegation=Atlantis",  # error shown
     "/no-such-page/",  # 404
+    # Issue 14: the meeting reports (the meetings and a state's accession: see the test).
+    "/reports/",
+    "/reports/4MSP/",
+    "/fr/reports/3MSP/",  # the meeting before it, or the opening for signature
+    "/es/reports/4MSP/?known_on=not-a-date",  # error shown
 ]
 
 
@@ -150,6 +162,10 @@ def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     pages = {}
     # A second delegation: the dashboard breaks its figures down by delegation.
     CommitmentFactory(statement=StatementFactory(delegation="Ruritania"), reference="RUR-1")
+    # Issue 14: two meetings, and a state that joined between them.
+    MeetingFactory(code="3MSP", start=datetime.date(2012, 9, 11), end=datetime.date(2012, 9, 14))
+    MeetingFactory(code="4MSP", start=datetime.date(2013, 9, 9), end=datetime.date(2013, 9, 13))
+    TreatyEventFactory(state=StateFactory(country="FR"), date=datetime.date(2013, 1, 15))
     for url in PUBLIC_PAGES:
         response = client.get(url)
         assert response.status_code in {200, 404}, url
