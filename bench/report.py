@@ -119,19 +119,23 @@ def timed(client, url, runs):
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    started = time.perf_counter()
     client.get(url)  # warm-up: templates, fonts
+    print(f"{url}: warm-up {time.perf_counter() - started:.2f} s", flush=True)
     seconds = []
     for _run in range(runs):
         with CaptureQueriesContext(connection) as queries:
             started = time.perf_counter()
             response = client.get(url)
             seconds.append(time.perf_counter() - started)
+        print(f"{url}: {seconds[-1]:.2f} s, {len(queries)} queries", flush=True)
         assert response.status_code == 200, (url, response.status_code)
     return response, seconds, len(queries)
 
 
 def main():
     log = [build_tracker()]
+    print(log[0], flush=True)
     import django
 
     django.setup()

@@ -24,7 +24,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
@@ -32,8 +34,10 @@ from django.views.decorators.http import require_safe
 from ccmtracker.pagecache import public_page
 
 from . import reach, treaty
+from .content import localized
 from .forms import DELEGATION_KEY, PublicFilterForm, public_commitments, public_delegations
 from .models import Commitment, FollowUp, Meeting, State, Theme, TreatyEvent, Verdict, Viewpoint
+from .templatetags.tracker import badge
 from .views import _cite
 
 # How a state's standing moved between the two closing days.
@@ -137,6 +141,59 @@ def _follow_ups(before, after):
     )
 
 
+class _Rows:
+    """The long lists' rows drawn in Python, each formatting done once per distinct value: a
+    report may list thousands of follow-ups, and a template's per-row lookups, lazy labels,
+    date formats and URL reversals made the page take seconds (docs/benchmarks.md)."""
+
+    def __init__(self):
+        self.badges = {
+            verdict.value: badge(verdict.value, str(verdict.label)) for verdict in Verdict
+        }
+        self.dates = {}
+        # Every commitment's address is this one with its reference in place of the marker.
+        self.commitment_url = reverse("commitment_detail", args=["REFERENCE"]).replace(
+            "REFERENCE", "{}"
+        )
+
+    def day(self, value):
+        if value not in self.dates:
+            self.dates[value] = format_html(
+                '<time datetime="{}">{}</time>',
+                value.isoformat(),
+                formats.date_format(value, "SHORT_DATE_FORMAT"),
+            )
+        return self.dates[value]
+
+    def commitment(self, commitment):
+        return format_html(
+            '<a href="{}">{}</a> {}',
+            self.commitment_url.format(commitment.reference),
+            commitment.reference,
+            localized(commitment, "title").html(),
+        )
+
+    def verdict_change(self, commitment, before, after):
+        return format_html(
+            "<li>{}: {} → {}</li>",
+            self.commitment(commitment),
+            self.badges[before.value],
+            self.badges[after.value],
+        )
+
+    def follow_up(self, follow_up):
+        progress = "" if follow_up.progress is None else f" {follow_up.progress}\u00a0%"
+        note = localized(follow_up, "public_note")
+        return format_html(
+            "<li>{} {}: {}{}{}</li>",
+            self.day(follow_up.happened_on),
+            self.commitment(follow_up.commitment),
+            self.badges[follow_up.status],
+            progress,
+            format_html(' <span class="note">{}</span>', note.html(lines=True)) if note else "",
+        )
+
+
 def report_context(meeting, known_on=None):
     """Everything the report shows, the same for the page and the PDF."""
     previous = previous_meeting(meeting)
@@ -166,6 +223,7 @@ def report_context(meeting, known_on=None):
     ]
 
     follow_ups = list(_follow_ups(before, after))
+    rows = _Rows()
     by_theme = Counter(f.theme_key for f in follow_ups)
     by_delegation = Counter(f.delegation_key for f in follow_ups)
 
@@ -201,6 +259,12 @@ def report_context(meeting, known_on=None):
         "summary_after": summary_a,
         "new_commitments": len(set(each_a) - set(each_b)),
         "verdict_changes": verdict_changes,
+        "verdict_change_rows": mark_safe(  # noqa: S308 - each row is built by format_html
+            "\n".join(rows.verdict_change(*change) for change in verdict_changes)
+        ),
+        "follow_up_rows": mark_safe(  # noqa: S308 - each row is built by format_html
+            "\n".join(rows.follow_up(follow_up) for follow_up in follow_ups)
+        ),
         "theme_rows": themes,
         "delegation_rows": delegations,
         "follow_ups": follow_ups,

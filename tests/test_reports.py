@@ -132,9 +132,9 @@ def test_the_report_lists_changed_verdicts_and_follow_ups_between_the_dates(clie
     response = client.get(REPORT)
     page = text(response)
     assert "NOR-2012-10" in page
-    assert "In progress Achieved" in page
+    assert "In progress → Achieved" in page
     assert "NOR-2012-09" in page
-    assert "Not yet assessed On track" in page
+    assert "Not yet assessed → On track" in page
     assert "Presidency report" in page
     assert "Raised at the UNGA" in page
     assert "3MSP agenda set" not in page  # before the earlier date
