@@ -23,7 +23,7 @@ from commitments.models import Commitment, Status
 from commitments.records import record_follow_up
 
 from .conftest import member_of
-from .factories import CommitmentFactory, StatementFactory, UserFactory
+from .factories import CommitmentFactory, DelegationFactory, StatementFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -149,7 +149,8 @@ def dangling_references(html: bytes) -> list[str]:
 def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     pages = {}
     # A second delegation: the dashboard breaks its figures down by delegation.
-    CommitmentFactory(statement=StatementFactory(delegation="Ruritania"), reference="RUR-1")
+    ruritania = DelegationFactory(name="Ruritania", code="RUR")
+    CommitmentFactory(statement=StatementFactory(delegation=ruritania), reference="RUR-1")
     for url in PUBLIC_PAGES:
         response = client.get(url)
         assert response.status_code in {200, 404}, url
