@@ -35,7 +35,7 @@ from ccmtracker.pagecache import public_page
 
 from . import reach, treaty
 from .content import localized
-from .forms import DELEGATION_KEY, PublicFilterForm, public_commitments, public_delegations
+from .forms import DELEGATION_KEY, PublicFilterForm, public_commitments
 from .models import Commitment, FollowUp, Meeting, State, Theme, TreatyEvent, Verdict, Viewpoint
 from .templatetags.tracker import badge
 from .views import _cite
@@ -234,7 +234,7 @@ def report_context(meeting, known_on=None):
     ]
     delegations = [
         Row(name, delegations_b.get(key), delegations_a.get(key), by_delegation[key])
-        for key, name in public_delegations()
+        for key, name in PublicFilterForm().delegations()  # the dashboard's names and keys
         if key in delegations_a or key in delegations_b
     ]
     headline = [

@@ -294,11 +294,12 @@ def grow(n):
     window, and n more states that joined in it."""
     from commitments.models import State
 
-    from .factories import StatementFactory
+    from .factories import DelegationFactory, StatementFactory
 
     author = get_user_model().objects.get(username="author")
     for index in range(n):
-        statement = StatementFactory(delegation=f"Delegation {index}", code=f"D{index:02d}")
+        delegation = DelegationFactory(name=f"Delegation {index}", code=f"D{index:02d}")
+        statement = StatementFactory(delegation=delegation)
         commitment = CommitmentFactory(statement=statement, reference=f"GROW-{index}")
         for month in (1, 4, 7):
             on = D(2013, month, 1 + index)

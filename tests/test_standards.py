@@ -25,6 +25,7 @@ from commitments.records import record_follow_up
 from .conftest import member_of
 from .factories import (
     CommitmentFactory,
+    DelegationFactory,
     MeetingFactory,
     StateFactory,
     StatementFactory,
@@ -161,7 +162,8 @@ def dangling_references(html: bytes) -> list[str]:
 def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     pages = {}
     # A second delegation: the dashboard breaks its figures down by delegation.
-    CommitmentFactory(statement=StatementFactory(delegation="Ruritania"), reference="RUR-1")
+    ruritania = DelegationFactory(name="Ruritania", code="RUR")
+    CommitmentFactory(statement=StatementFactory(delegation=ruritania), reference="RUR-1")
     # Issue 14: two meetings, and a state that joined between them.
     MeetingFactory(code="3MSP", start=datetime.date(2012, 9, 11), end=datetime.date(2012, 9, 14))
     MeetingFactory(code="4MSP", start=datetime.date(2013, 9, 9), end=datetime.date(2013, 9, 13))
