@@ -36,6 +36,7 @@ from .models import (
     Article,
     Commitment,
     FollowUp,
+    Meeting,
     StaleVersion,
     Statement,
     Status,
@@ -757,6 +758,20 @@ class ThemeAdmin(AuditedAdmin):
 class ArticleAdmin(PublicDataAdmin):
     list_display = ["number", "title"]
     search_fields = columns("title")
+
+
+@admin.register(Meeting)
+class MeetingAdmin(AuditedAdmin):
+    """The Convention's meetings: each page's "as at the close of a meeting" choices and the
+    meeting report read them. Staff add each new one, with the page that records its dates;
+    the name and place side by side in each language."""
+
+    list_display = ["code", "name", "kind", "start", "end", "place"]
+    list_filter = ["kind"]
+    search_fields = ["code", *columns("name"), *columns("place")]
+    date_hierarchy = "end"
+    ordering = ["-end"]
+    fields = ["code", "kind", "name", "place", "start", "end", "source_url"]
 
 
 @admin.register(FollowUp)

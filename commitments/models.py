@@ -1514,6 +1514,16 @@ class TreatyEvent(models.Model):
             raise ValidationError(errors)
 
 
+class MeetingQuerySet(models.QuerySet):
+    def closed_between(self, first, last):
+        """The meetings that closed (their last day) on or after `first` and on or before
+        `last`, earliest first: the "as at the close of a meeting" choices of a page whose
+        data starts on `first`. None when `first` is None (no data yet)."""
+        if first is None:
+            return self.none()
+        return self.filter(end__gte=first, end__lte=last).order_by("end", "start", "code")
+
+
 class Meeting(models.Model):
     """A meeting of the Convention: the tracker can be shown as at its close (its last day),
     and reported on against the one before."""
@@ -1539,6 +1549,8 @@ class Meeting(models.Model):
     )
 
     history = HistoricalRecords()
+
+    objects = MeetingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("meeting")

@@ -39,13 +39,13 @@ from .forms import (
     public_commitments,
     public_selection,
 )
-from .meetings import meetings_between
 from .models import (
     NOW,
     STATUS_INFO,
     Article,
     Commitment,
     FollowUp,
+    Meeting,
     StaffPreference,
     StaleVersion,
     Statement,
@@ -255,7 +255,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         query = context["query"]
         return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
-    context["meetings"] = meetings_between(first, today)
+    context["meetings"] = Meeting.objects.closed_between(first, today)
     return render(request, "commitments/dashboard.html", context)
 
 
@@ -317,7 +317,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "page": page,
             "page_query": _query_string(request, form),
             "form": form,
-            "meetings": meetings_between(first, timezone.localdate()),
+            "meetings": Meeting.objects.closed_between(first, timezone.localdate()),
             "overdue": point.is_now and commitment.is_overdue(),
             "not_yet_made": point.as_at is not None and point.as_at < commitment.statement.date,
             "not_yet_recorded": point.known_on is not None
@@ -356,7 +356,7 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "commitments": commitments,
             "summary": summary,
             "language_name": _language_name(statement.language),
-            "meetings": meetings_between(statement.date, timezone.localdate()),
+            "meetings": Meeting.objects.closed_between(statement.date, timezone.localdate()),
             "not_yet_made": point.as_at is not None and point.as_at < statement.date,
         },
     )
@@ -630,6 +630,7 @@ def _translation_queue(request, language, bound=None):
         (Statement, Statement.objects.filter(commitments__published=True).distinct()),
         (Theme, Theme.objects.filter(commitments__published=True).distinct()),
         (Article, Article.objects.all()),
+        (Meeting, Meeting.objects.all()),
     ]
     sections = []
     for model, rows in kinds:
@@ -673,8 +674,8 @@ def _translation_queue(request, language, bound=None):
 @staff_required
 @permission_required("commitments.view_commitment")
 def staff_translations(request: HtmxHttpRequest) -> HttpResponse:
-    """Published items with no version in French (or Spanish): commitments, statements, themes
-    and articles link to their admin page, where the versions are side by side; follow-ups
+    """Published items with no version in French (or Spanish): commitments, statements, themes,
+    articles and meetings link to their admin page, where the versions are side by side; follow-ups
     take theirs here, since they are history and only their missing versions may be added."""
     language = request.GET.get("language")
     if language not in TRANSLATION_LANGUAGES:
