@@ -23,13 +23,16 @@ from import_export.forms import ImportForm
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from simple_history.admin import SimpleHistoryAdmin
 
+from .content import sorted_by_name
 from .forms import (
     FOLLOW_UP_FIELDS,
     BulkFollowUpForm,
     ConfirmForm,
     ProposalForm,
     ProposalPublishForm,
+    StatesField,
     follow_up_initial,
+    state_choices,
 )
 from .models import (
     STATEMENT_LANGUAGES,
@@ -128,6 +131,7 @@ class PastFollowUpInline(admin.TabularInline):
         "public_note",
         "internal_note",
         "evidence_url",
+        "concerned_states",
         "author",
         "recorded_at",
     ]
@@ -135,6 +139,13 @@ class PastFollowUpInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("states")
+
+    @admin.display(description=_("states concerned"))
+    def concerned_states(self, obj):
+        return ", ".join(str(state) for state in sorted_by_name(obj.states.all())) or "—"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -144,6 +155,12 @@ class PastFollowUpInline(admin.TabularInline):
 
 
 class NewFollowUpForm(forms.ModelForm):
+    states = StatesField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["states"].choices = state_choices()
+
     class Meta:
         model = FollowUp
         fields = [
@@ -154,6 +171,7 @@ class NewFollowUpForm(forms.ModelForm):
             "internal_note",
             "evidence_url",
             "evidence_label",
+            "states",
         ]
 
 
@@ -430,6 +448,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
                     public_note=data.get("public_note_en") or "",
                     evidence_label=data.get("evidence_label_en") or "",
                     versions={name: data.get(name) for name in NOTE_VERSIONS},
+                    states=data.get("states") or (),
                 )
                 formset.new_objects.append(follow_up)
         return None

@@ -26,7 +26,7 @@ from ccmtracker.pagecache import public_page
 
 from .changes import shared
 from .charts import history_table_rows, progress_chart
-from .content import localized
+from .content import localized, sorted_by_name
 from .derived import ensure_current, progress_history
 from .forms import (
     QUEUES,
@@ -38,6 +38,7 @@ from .forms import (
     StaffLanguageForm,
     public_commitments,
     public_selection,
+    state_choices,
 )
 from .models import (
     NOW,
@@ -293,11 +294,17 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     form = PublicFilterForm(request.GET)
     point, _filters = form.selection()
     commitment = _published_commitment(reference, point)
-    follow_ups = commitment.follow_ups.seen_from(point).timeline().defer("internal_note")
+    follow_ups = (
+        commitment.follow_ups.seen_from(point)
+        .timeline()
+        .defer("internal_note")
+        .prefetch_related("states")  # the states each one concerns: one query for the page
+    )
     page = _page(request, follow_ups, FOLLOW_UPS_PER_PAGE)
     for follow_up in page.object_list:
         # The timeline says when a follow-up was recorded where that is not when it happened.
         follow_up.recorded_on = timezone.localdate(follow_up.recorded_at)
+        follow_up.concerned = sorted_by_name(follow_up.states.all())
     first = commitment.statement.date
     viewpoint = _viewpoint_context(point, commitment.get_absolute_url())
     return render(
@@ -407,9 +414,13 @@ def _staff_query(request, without=()):
     return kept.urlencode()
 
 
-def _row_forms(commitment, bound=None):
-    """A row's two forms, follow-up and confirm: fresh ones, or the refused `bound` one kept."""
-    form = bound if isinstance(bound, FollowUpForm) else FollowUpForm(commitment=commitment)
+def _row_forms(commitment, bound=None, states=None):
+    """A row's two forms, follow-up and confirm: fresh ones, or the refused `bound` one kept.
+    `states`: the list of states the page's follow-up forms share (forms.state_choices)."""
+    if isinstance(bound, FollowUpForm):
+        form = bound
+    else:
+        form = FollowUpForm(commitment=commitment, states=states)
     confirm = bound if isinstance(bound, ConfirmForm) else ConfirmForm(commitment=commitment)
     return form, confirm
 
@@ -449,12 +460,13 @@ def _staff_context(request, bound_form=None, conflict=None):
         )
     )
     page = _page(request, shown, STAFF_ROWS_PER_PAGE)
+    states = state_choices()  # one list (one query) for every row's follow-up form
     rows = []
     for commitment in page.object_list:
         if bound_form is not None and bound_form.commitment.pk == commitment.pk:
-            rows.append((commitment, *_row_forms(commitment, bound_form)))
+            rows.append((commitment, *_row_forms(commitment, bound_form, states)))
         else:
-            rows.append((commitment, *_row_forms(commitment)))
+            rows.append((commitment, *_row_forms(commitment, states=states)))
     if bound_form is not None and all(row[0].pk != bound_form.commitment.pk for row in rows):
         # The row with the refused entry left this page meanwhile: show it first, never lose it.
         commitment = bound_form.commitment

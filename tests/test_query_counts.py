@@ -53,7 +53,7 @@ class Case:
 BUDGETS = [
     # Dashboard: the list and its count, the summary (overall and per theme in one query),
     # the figures by delegation (one query), themes, chart history,
-    # first statement date and the four filter menus. A filter may cost a query or two more,
+    # first statement date, the meetings of the "as at" menu and the four filter menus. A filter may cost a query or two more,
     # never one per row; a chosen delegation skips the breakdown.
     Case(ANONYMOUS, "/", 14),
     Case(ANONYMOUS, "/?page=2", 14),
@@ -65,19 +65,20 @@ BUDGETS = [
     Case(ANONYMOUS, "/fr/", 14),
     Case(ANONYMOUS, "/fr/?theme=theme-a&status=not_confirmed&article=6&q=Commitment", 17),
     Case(ANONYMOUS, "/es/?as_of=2014-01-01&statement=statement-a", 16),
-    Case(ANONYMOUS, "/?delegation=Testland", 14),
+    Case(ANONYMOUS, "/?delegation=Testland", 15),
     # htmx: a page of the list; a filter (figures, chart and list of the selection).
     Case(ANONYMOUS, "/?page=2", 3, htmx="results"),
     Case(ANONYMOUS, "/", 9, htmx="selection"),
     Case(ANONYMOUS, "/?theme=theme-a", 11, htmx="selection"),
     Case(ANONYMOUS, "/?theme=theme-a&q=Commitment", 11, htmx="selection"),
     Case(ANONYMOUS, "/?delegation=Testland", 10, htmx="selection"),
-    # Commitment and statement pages (a statement's figures: one query).
-    Case(ANONYMOUS, "/commitments/REF-0001/", 5),
-    Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 5),
-    Case(ANONYMOUS, "/fr/commitments/REF-0001/?as_of=2014-01-01", 5),
-    Case(ANONYMOUS, "/statements/statement-a/", 4),
-    Case(ANONYMOUS, "/statements/statement-a/?as_of=2014-01-01", 4),
+    # Commitment and statement pages (a statement's figures: one query; the meetings of the
+    # "as at" menu: one query).
+    Case(ANONYMOUS, "/commitments/REF-0001/", 6),
+    Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 6),
+    Case(ANONYMOUS, "/fr/commitments/REF-0001/?as_of=2014-01-01", 6),
+    Case(ANONYMOUS, "/statements/statement-a/", 5),
+    Case(ANONYMOUS, "/statements/statement-a/?as_of=2014-01-01", 5),
     # The statements list: one query for the figures of every statement, then the page of
     # statements and its count, however many statements there are.
     Case(ANONYMOUS, "/statements/", 4, shows=b'href="/statements/statement-a/"'),
