@@ -460,7 +460,9 @@ def _staff_context(request, bound_form=None, conflict=None):
         )
     )
     page = _page(request, shown, STAFF_ROWS_PER_PAGE)
-    states = state_choices()  # one list (one query) for every row's follow-up form
+    # One list of states (one query) for every row's follow-up form; none for a role that
+    # may not record one (its rows show no form).
+    states = state_choices() if user.has_perm("commitments.add_followup") else []
     rows = []
     for commitment in page.object_list:
         if bound_form is not None and bound_form.commitment.pk == commitment.pk:
