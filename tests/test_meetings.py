@@ -175,7 +175,7 @@ def test_an_administrator_adds_a_later_meeting_and_corrects_it_with_its_history(
         "Dixième Assemblée des États parties",
         datetime.date(2022, 9, 2),
     )
-    assert "?as_of=2022-09-02" in client.get("/").content.decode()  # the cache was outdated
+    assert "?as_of=2022-09-02" in client.get("/").content.decode()
 
     change = reverse("admin:commitments_meeting_change", args=[meeting.pk])
     response = client.post(change, meeting_post(place_es="Ginebra (Suiza)"))
