@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -1131,6 +1132,15 @@ class FollowUp(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
 
+    def set_states_once(self, states):
+        """The states it concerns, set as it is recorded (records.record_follow_up): the one
+        change of its `states` that the append-only guard (end of this module) lets through."""
+        self._setting_states = True
+        try:
+            self.states.add(*states)
+        finally:
+            del self._setting_states
+
     def log_recorded(self):
         """Who recorded what, for the audit trail in the logs; the notes stay out of logs."""
         logger.info(
@@ -1515,6 +1525,16 @@ class TreatyEvent(models.Model):
             raise ValidationError(errors)
 
 
+class MeetingQuerySet(models.QuerySet):
+    def closed_between(self, first, last):
+        """The meetings that closed (their last day) on or after `first` and on or before
+        `last`, earliest first: the "as at the close of a meeting" choices of a page whose
+        data starts on `first`. None when `first` is None (no data yet)."""
+        if first is None:
+            return self.none()
+        return self.filter(end__gte=first, end__lte=last).order_by("end", "start", "code")
+
+
 class Meeting(models.Model):
     """A meeting of the Convention: the tracker can be shown as at its close (its last day),
     and reported on against the one before."""
@@ -1540,6 +1560,8 @@ class Meeting(models.Model):
     )
 
     history = HistoricalRecords()
+
+    objects = MeetingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("meeting")
@@ -1630,3 +1652,20 @@ class Delegation(models.Model):
     def country_code(self):
         """A state's ISO 3166 alpha-2 code (NO), "" for an organisation."""
         return self.state.country.code if self.state_id else ""
+
+
+def _follow_up_states_are_append_only(sender, instance, action, reverse, **kwargs):
+    """A follow-up's states are part of the record: set once as it is recorded, never added
+    to, removed or cleared afterwards, from either side of the relation."""
+    if not action.startswith("pre_"):
+        return
+    if not reverse and action == "pre_add" and getattr(instance, "_setting_states", False):
+        return
+    raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
+
+
+m2m_changed.connect(
+    _follow_up_states_are_append_only,
+    sender=FollowUp.states.through,
+    dispatch_uid="follow_up_states_append_only",
+)
