@@ -322,6 +322,15 @@ class TreatyEventAdmin(CountrySearchMixin, admin.ModelAdmin):
     def counts(self, event):
         return counts_label(event)
 
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        formfield = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if db_field.name == "state" and formfield is not None:
+            # States are reference data: no adding, changing or deleting one from here.
+            widget = formfield.widget
+            widget.can_add_related = widget.can_change_related = False
+            widget.can_delete_related = widget.can_view_related = False
+        return formfield
+
     def get_changeform_initial_data(self, request):
         initial = super().get_changeform_initial_data(request)
         corrected = TreatyEvent.objects.filter(pk=request.GET.get("corrects") or None).first()
@@ -345,6 +354,10 @@ class TreatyEventAdmin(CountrySearchMixin, admin.ModelAdmin):
                 context["correction_url"] = (
                     reverse("admin:commitments_treatyevent_add") + f"?corrects={obj.pk}"
                 )
+        if add:
+            context["correcting"] = TreatyEvent.objects.filter(
+                pk=context["adminform"].form["corrects"].value() or None
+            ).first()
         if add and self.has_add_permission(request):
             context["import_url"] = reverse("admin:commitments_treatyevent_import_depositary")
         return super().render_change_form(request, context, add, change, form_url, obj)

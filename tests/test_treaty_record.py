@@ -444,7 +444,10 @@ def test_a_correction_starts_as_a_copy_and_replaces_the_entry_from_when_it_is_re
         notification="C.N.200",
         recorded_at=recorded,
     )
-    form = staff_client.get(f"{ADD_URL}?corrects={wrong.pk}").context["adminform"].form
+    page = staff_client.get(f"{ADD_URL}?corrects={wrong.pk}")
+    assert f"You are recording a correction of “{wrong}”" in page.content.decode()
+    assert 'id="add_id_state"' not in page.content.decode()  # states are reference data
+    form = page.context["adminform"].form
     assert form.initial["corrects"] == wrong.pk
     assert form.initial["state"] == wrong.state_id
     assert (form.initial["kind"], form.initial["date"]) == ("ratification", D(2013, 4, 9))
