@@ -346,6 +346,9 @@ def apply(table, source_url, notification, by):
     the preview) and, if no row has an error, record its new events, all recorded at the
     same moment by `by`. Returns the Plan; nothing is written if it has errors."""
     with transaction.atomic():
+        # Two imports at once wait for each other (PostgreSQL; SQLite writes one at a time):
+        # the second plans against what the first recorded.
+        list(State.objects.select_for_update().values_list("pk", flat=True))
         result = plan(table, source_url, notification)
         if result.errors:
             return result

@@ -16,6 +16,7 @@ from commitments.reach import standings
 from commitments.treaty import NEITHER, SIGNATORY, STATE_PARTY, Standing
 
 from .factories import TreatyEventFactory, UserFactory
+from .html_forms import untouched
 
 pytestmark = pytest.mark.django_db
 
@@ -195,6 +196,19 @@ def test_each_kind_of_bad_row_is_refused_saying_why(row, message):
         e.message for r in result.errors for e in r.errors
     ]
     assert result.errors[-1].line == 39
+
+
+def test_a_preview_takes_the_same_few_queries_whatever_the_table_s_length(
+    django_assert_max_num_queries,
+):
+    import_excerpt_directly = depositary.apply(
+        depositary.read_table(excerpt()), SOURCE, "", by=UserFactory()
+    )
+    assert len(import_excerpt_directly.new_events) == 67
+    for table in (HEADER + "Andorra\t\t\t9 Apr 2013 a\n", excerpt().decode()):
+        rows = depositary.read_table(table.encode())
+        with django_assert_max_num_queries(2):
+            depositary.plan(rows, SOURCE)
 
 
 def test_a_duplicated_participant_is_an_error_on_both_its_lines():
@@ -564,21 +578,17 @@ def test_states_are_listed_with_their_region_and_searched_by_name(staff_client):
 
 def test_a_state_s_region_may_change_its_country_never(staff_client):
     norway = state("NO")
+    TreatyEventFactory(state=norway, kind=Kind.SIGNATURE, date=D(2008, 12, 3))
+    before = snapshot()
     url = f"/admin/commitments/state/{norway.pk}/change/"
-    page = staff_client.get(url)
-    assert 'name="country"' not in page.content.decode()
-    data = {
-        "country": "SE",
-        "region": "asia",
-        "treaty_events-TOTAL_FORMS": "0",
-        "treaty_events-INITIAL_FORMS": "0",
-        "treaty_events-MIN_NUM_FORMS": "0",
-        "treaty_events-MAX_NUM_FORMS": "1000",
-    }
+    page = staff_client.get(url).content.decode()
+    assert 'name="country"' not in page
+    data = {**untouched(page, form_id="state_form"), "country": "SE", "region": "asia"}
     response = staff_client.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     norway.refresh_from_db()
     assert (norway.country.code, norway.region) == ("NO", "asia")
+    assert snapshot() == before  # its events, shown on the page, are untouched
 
 
 def test_a_state_s_page_lists_its_events_and_links_to_record_one(staff_client):
