@@ -997,3 +997,7 @@ class RoleAdmin(GroupAdmin):
         if self._beyond_editor(request, obj):
             return False
         return super().has_delete_permission(request, obj)
+
+
+# The states and their treaty record (issue 14) have their own module.
+from . import admin_treaty  # noqa: E402, F401

@@ -1389,6 +1389,10 @@ class State(models.Model):
         return self.country.name
 
 
+# Oslo: commitments/treaty.py's OPENED_FOR_SIGNATURE (treaty.py imports this module).
+CONVENTION_OPENED_FOR_SIGNATURE = datetime.date(2008, 12, 3)
+
+
 class TreatyEventQuerySet(models.QuerySet):
     def known_from(self, point):
         """The events recorded by a Viewpoint's known-on moment (all of them for today). The
@@ -1521,6 +1525,28 @@ class TreatyEvent(models.Model):
             )
         if self.date and self.date > timezone.localdate() + datetime.timedelta(1):
             errors["date"] = _("This date is in the future.")
+        if self.date and self.date < CONVENTION_OPENED_FOR_SIGNATURE:
+            errors["date"] = _(
+                "The Convention was opened for signature on 3 December 2008: no state acted "
+                "on it before."
+            )
+        if self.corrects_id is not None:
+            if self.corrects_id == self.pk:
+                errors["corrects"] = _("An entry cannot correct itself.")
+            else:
+                earlier = (
+                    TreatyEvent.objects.filter(corrects_id=self.corrects_id)
+                    .exclude(pk=self.pk)
+                    .first()
+                )
+                if earlier is not None:
+                    errors["corrects"] = _(
+                        "That entry was already corrected by “%(correction)s” (recorded "
+                        "%(recorded)s): correct that one instead."
+                    ) % {
+                        "correction": earlier,
+                        "recorded": formats.date_format(timezone.localtime(earlier.recorded_at)),
+                    }
         if errors:
             raise ValidationError(errors)
 
