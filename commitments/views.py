@@ -39,6 +39,7 @@ from .forms import (
     public_commitments,
     public_selection,
 )
+from .indicator import indicator, joined_since
 from .meetings import meetings_between
 from .models import (
     NOW,
@@ -256,6 +257,8 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
     context["meetings"] = meetings_between(first, today)
+    # The Convention's reach: the same whatever the filters, so not in the htmx answer.
+    context["reach"] = indicator(point)
     return render(request, "commitments/dashboard.html", context)
 
 
@@ -319,6 +322,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "form": form,
             "meetings": meetings_between(first, timezone.localdate()),
             "overdue": point.is_now and commitment.is_overdue(),
+            "joined_since": joined_since(commitment, point),
             "not_yet_made": point.as_at is not None and point.as_at < commitment.statement.date,
             "not_yet_recorded": point.known_on is not None
             and commitment.created_at >= point.recorded_before,

@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 
-from commitments.models import Article, Commitment, Kind, Statement, Theme
+from commitments.models import UNIVERSALISATION, Article, Commitment, Kind, Statement, Theme
 from commitments.records import changed
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
@@ -39,7 +39,7 @@ ARTICLES = {
 
 THEMES = [
     (
-        "universalisation",
+        UNIVERSALISATION,
         "Universalisation",
         "Ratification and accession by more states.",
     ),
