@@ -339,3 +339,17 @@ def test_the_viewpoint_is_applied_as_a_viewpoint(joined):
     assert joined_since(commitment, Viewpoint(D(2014, 6, 30))) == 2
     assert joined_since(commitment, Viewpoint(D(2012, 4, 16))) == 0
     assert joined_since(commitment, Viewpoint(D(2012, 4, 15))) is None
+
+
+def test_recording_a_treaty_event_outdates_the_cached_pages(
+    client, seeded, django_capture_on_commit_callbacks
+):
+    # (One write only: in a test's never-committed transaction a second write's bump is
+    # taken for the first's, already due.)
+    assert EMPTY in client.get("/").content.decode()
+    assert "joined-since" in client.get("/commitments/NOR-2012-01/").content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        event("FR", ACCESSION, D(2013, 3, 1))
+    assert table(client.get("/").content.decode())[-1][1:] == (1, 0)
+    page = client.get("/commitments/NOR-2012-01/").content.decode()
+    assert "1 state has joined" in context(page)
