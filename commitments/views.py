@@ -257,8 +257,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
     context["meetings"] = meetings_between(first, today)
-    # The Convention's reach: the same whatever the filters, so not in the htmx answer.
-    context["reach"] = indicator(point)
+    # The Convention's reach: the same whatever the filters and the language, so not in the
+    # htmx answer, and computed once per generation of the public data for each viewpoint
+    # (recording a treaty event starts a new one).
+    context["reach"] = shared(f"reach:{point.day}:{point.known_param}", lambda: indicator(point))
     return render(request, "commitments/dashboard.html", context)
 
 

@@ -353,3 +353,15 @@ def test_recording_a_treaty_event_outdates_the_cached_pages(
     assert table(client.get("/").content.decode())[-1][1:] == (1, 0)
     page = client.get("/commitments/NOR-2012-01/").content.decode()
     assert "1 state has joined" in context(page)
+
+
+def test_every_filter_and_language_shares_one_indicator_until_something_changes(
+    client, three_deposits
+):
+    first = client.get("/?as_of=2014-06-30").content.decode()
+    # Another page of the dashboard (another filter, language) reuses the counts: no query
+    # reads the treaty events.
+    with CaptureQueriesContext(connection) as captured:
+        other = client.get("/fr/?as_of=2014-06-30&theme=norm").content.decode()
+    assert not [q for q in captured if "treatyevent" in q["sql"]]
+    assert table(other) == table(first)
