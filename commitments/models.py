@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from .changes import public_data_changed
 from .content import localized
 from .criteria import (
     CRITERIA_MAX_LENGTH,
@@ -127,6 +128,12 @@ STATUSES_BY_KIND = {
 }
 
 
+# The theme whose commitments are about states joining the Convention: their pages show, as
+# context beside the verdict, how many states joined after the statement (issue 14,
+# commitments/indicator.py). The one place that says which theme that is.
+UNIVERSALISATION = "universalisation"
+
+
 class Theme(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
@@ -146,6 +153,10 @@ class Theme(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_universalisation(self):
+        return self.slug == UNIVERSALISATION
 
 
 class Article(models.Model):
@@ -1509,6 +1520,9 @@ class TreatyEvent(models.Model):
                 _("Treaty events cannot be changed; record a correction instead.")
             )
         super().save(*args, **kwargs)
+        # Every public page that counts states (the dashboard's indicator, a universalisation
+        # commitment's context, the states pages) is outdated once this commits.
+        public_data_changed()
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Treaty events cannot be deleted; record a correction instead."))

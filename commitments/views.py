@@ -40,6 +40,7 @@ from .forms import (
     public_selection,
     state_choices,
 )
+from .indicator import indicator, joined_since
 from .models import (
     NOW,
     STATUS_INFO,
@@ -262,6 +263,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
     context["meetings"] = Meeting.objects.closed_between(first, today)
+    # The Convention's reach: the same whatever the filters and the language, so not in the
+    # htmx answer, and computed once per generation of the public data for each viewpoint
+    # (recording a treaty event starts a new one).
+    context["reach"] = shared(f"reach:{point.day}:{point.known_param}", lambda: indicator(point))
     return render(request, "commitments/dashboard.html", context)
 
 
@@ -331,6 +336,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "form": form,
             "meetings": Meeting.objects.closed_between(first, timezone.localdate()),
             "overdue": point.is_now and commitment.is_overdue(),
+            "joined_since": joined_since(commitment, point),
             "not_yet_made": point.as_at is not None and point.as_at < commitment.statement.date,
             "not_yet_recorded": point.known_on is not None
             and commitment.created_at >= point.recorded_before,

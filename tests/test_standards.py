@@ -23,7 +23,14 @@ from commitments.models import Commitment, Status
 from commitments.records import record_follow_up
 
 from .conftest import member_of
-from .factories import CommitmentFactory, DelegationFactory, StatementFactory, UserFactory
+from .factories import (
+    CommitmentFactory,
+    DelegationFactory,
+    StateFactory,
+    StatementFactory,
+    TreatyEventFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +57,16 @@ def tracker(seeded):
            evidence_url="https://example.org/report", evidence_label="Report")  # fmt: skip
     record("NOR-2012-09", Status.ON_TRACK, D(2013, 5, 1), public_note="Raised at the UNGA")
     Commitment.objects.filter(reference="NOR-2012-05").update(next_review=D(2013, 1, 1))
+    # Treaty events: the dashboard's universalisation indicator and a universalisation
+    # commitment's context have figures to show.
+    for country, kind, on in [
+        ("NO", "signature", D(2008, 12, 3)),
+        ("NO", "ratification", D(2008, 12, 3)),
+        ("LA", "ratification", D(2009, 3, 18)),
+        ("GD", "accession", D(2012, 4, 17)),
+        ("PH", "signature", D(2008, 12, 3)),
+    ]:
+        TreatyEventFactory(state=StateFactory(country=country), kind=kind, date=on)
 
 
 # --- HTML: the Nu HTML Checker ---------------------------------------------------------------
@@ -66,6 +83,10 @@ PUBLIC_PAGES = [
     "/commitments/NOR-2012-10/",
     "/es/commitments/NOR-2012-10/?as_of=2013-01-01",
     "/commitments/NOR-2012-05/",
+    "/commitments/NOR-2012-01/",  # universalisation: states that joined since, as context
+    "/fr/commitments/NOR-2012-04/?as_of=2014-01-01",
+    "/?as_of=2008-06-01",  # before the Convention was opened for signature
+    "/es/?known_on=2008-01-01",  # no treaty event recorded by then
     STATEMENT,
     f"/fr{STATEMENT}?as_of=2013-09-13&known_on=2014-01-01",
     "/statements/",

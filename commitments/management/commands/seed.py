@@ -15,6 +15,7 @@ from commitments.models import (
     Meeting,
     State,
     Statement,
+    UNIVERSALISATION,
     Theme,
 )
 from commitments.records import changed
@@ -50,7 +51,7 @@ ARTICLES = {
 
 THEMES = [
     (
-        "universalisation",
+        UNIVERSALISATION,
         "Universalisation",
         "Ratification and accession by more states.",
     ),
