@@ -141,18 +141,17 @@ def known_events(point, states=None):
 
 @dataclass
 class Row:
+    """A state as the list shows it, its words worked out once (197 rows, two views)."""
+
     state: State
+    code: str
     name: str
+    url: str
+    region: str
     standing: object  # treaty.Standing
+    status_label: str
+    pending: str
     latest: TreatyEvent | None
-
-    @property
-    def status_label(self):
-        return STATUS_LABELS[self.standing.status]
-
-    @property
-    def pending_text(self):
-        return pending_text(self.standing)
 
 
 def pending_text(standing):
@@ -173,7 +172,7 @@ def _map_markup(rows, query):
     suffix = f"?{query}" if query else ""
     states = []
     for row in rows:
-        code = row.state.country.code
+        code = row.code
         title = f"{row.name}: {row.status_label}"
         shape = data["countries"].get(code)
         marker = data["markers"].get(code)
@@ -188,7 +187,7 @@ def _map_markup(rows, query):
             format_html(
                 '<a href="{}{}" tabindex="-1" class="map-state map-{}" fill="{}">'
                 "<title>{}</title>{}</a>",
-                row.state.get_absolute_url(),
+                row.url,
                 suffix,
                 row.standing.status,
                 FILLS[row.standing.status],
@@ -239,10 +238,27 @@ def state_list(request: HttpRequest) -> HttpResponse:
     for event in events:  # oldest first: the last one standing wins
         if not event.corrected:
             latest[event.state_id] = event
-    rows = sorted(
-        (Row(s, str(s.country.name), standings[s.pk], latest.get(s.pk)) for s in states),
-        key=lambda row: _sort_key(row.name),
-    )
+    # One address pattern, one label per region and status: no lookup per row.
+    url_of = reverse("state_detail", args=["ZZ"]).replace("ZZ", "{}")
+    regions = dict(Region.choices)
+    labels = {status: str(label) for status, label in STATUS_LABELS.items()}
+    rows = []
+    for state in states:
+        code, standing = state.country.code, standings[state.pk]
+        rows.append(
+            Row(
+                state=state,
+                code=code,
+                name=str(state.country.name),
+                url=url_of.format(code),
+                region=regions[state.region],
+                standing=standing,
+                status_label=labels[standing.status],
+                pending=pending_text(standing),
+                latest=latest.get(state.pk),
+            )
+        )
+    rows.sort(key=lambda row: _sort_key(row.name))
     in_region = (
         [r for r in rows if r.state.region == filters["region"]] if filters.get("region") else rows
     )
@@ -313,16 +329,14 @@ def _timeline(events):
 @gzip_page
 def state_detail(request: HttpRequest, code: str) -> HttpResponse:
     canonical = code.upper()
-    if not re.fullmatch(r"[A-Z]{2}", canonical):
+    state = State.objects.filter(country=canonical).first() if len(code) == 2 else None
+    if state is None:
         raise Http404
     if code != canonical:
         # One address per state: /states/no/ → /states/NO/ (the query kept).
         query = request.META.get("QUERY_STRING", "")
         target = reverse("state_detail", args=[canonical])
         return redirect(f"{target}?{query}" if query else target, permanent=True)
-    state = State.objects.filter(country=canonical).first()
-    if state is None:
-        raise Http404
     form = viewpoint_only(request.GET)
     point, _filters = form.selection()
     standing = reach.standings(point, states=[state.pk])[state.pk]
