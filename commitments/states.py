@@ -36,7 +36,7 @@ from ccmtracker.pagecache import public_page
 
 from . import reach
 from .forms import PublicFilterForm
-from .models import Commitment, FollowUp, Region, State, TreatyEvent, seen_from_q
+from .models import FollowUp, Region, State, TreatyEvent, seen_from_q
 from .treaty import (
     CONSENTS,
     NEITHER,
@@ -341,10 +341,9 @@ def state_detail(request: HttpRequest, code: str) -> HttpResponse:
     point, _filters = form.selection()
     standing = reach.standings(point, states=[state.pk])[state.pk]
     events = _timeline(known_events(point, states=[state.pk]))
-    published = Commitment.objects.published().seen_from(point)
     follow_ups = list(
         FollowUp.objects.public()
-        .filter(states=state, commitment__in=published)
+        .filter(states=state)
         .filter(seen_from_q(point))
         .select_related("commitment")
         .defer("internal_note")
