@@ -8,6 +8,7 @@ from django.db.models import Q
 
 from commitments.data import add_missing_meetings
 from commitments.models import (
+    UNIVERSALISATION,
     Article,
     Commitment,
     Delegation,
@@ -15,7 +16,6 @@ from commitments.models import (
     Meeting,
     State,
     Statement,
-    UNIVERSALISATION,
     Theme,
 )
 from commitments.records import changed
