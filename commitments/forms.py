@@ -383,6 +383,11 @@ class LanguageSelect(forms.Select):
         return option
 
 
+# What groups commitments by delegation in every breakdown (the dashboard's, the meeting
+# report's): a field of Commitment, whose values are public_delegations()' keys.
+DELEGATION_KEY = "statement__delegation__code"
+
+
 def public_delegations():
     """The delegations whose statements hold a published commitment, by name in the page's
     language. Their key, in addresses and filters, is their code (NOR): an address means the

@@ -29,6 +29,7 @@ from .charts import history_table_rows, progress_chart
 from .content import localized, sorted_by_name
 from .derived import ensure_current, progress_history
 from .forms import (
+    DELEGATION_KEY,
     QUEUES,
     ConfirmForm,
     FollowUpForm,
@@ -216,9 +217,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     # The figures, the chart and the list cover the same commitments: the filtered ones.
     today = timezone.localdate()
     until = point.as_at or today
-    summary, by_theme, by_delegation = matching.summaries_by(
-        "theme_id", "statement__delegation__code"
-    )
+    summary, by_theme, by_delegation = matching.summaries_by("theme_id", DELEGATION_KEY)
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
     if filtered:
         history = progress_history(until, point.known_on, selection=matching)

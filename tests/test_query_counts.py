@@ -29,6 +29,7 @@ from commitments.records import changed, record_follow_up
 from .conftest import member_of
 from .factories import (
     CommitmentFactory,
+    MeetingFactory,
     StatementFactory,
     ThemeFactory,
     TreatyEventFactory,
@@ -116,6 +117,13 @@ BUDGETS = [
     Case(EDITOR, "/staff/?show=review", 13),
     Case(EDITOR, "/staff/?show=stale", 13),
     Case(VIEWER, "/staff/?show=all&theme=theme-a", 13),
+    # The meeting report: the meetings, each state's actions three times (the two days'
+    # standings and the headline counts) and the states' ids twice, the changed states and
+    # their sources, the figures at each date (one query each, by theme, delegation and
+    # commitment at once), the changed commitments, the follow-ups, themes, delegations.
+    Case(ANONYMOUS, "/reports/4MSP/", 15),
+    Case(ANONYMOUS, "/fr/reports/4MSP/", 15),
+    Case(ANONYMOUS, "/reports/", 1, shows=b"/reports/4MSP/"),
     Case(EDITOR, "/", 17),
     Case(ADMINISTRATOR, "/admin/commitments/commitment/", 10),
     Case(ADMINISTRATOR, "/admin/commitments/followup/", 11),
@@ -225,6 +233,8 @@ def measured(django_db_setup, django_db_blocker):
         for role, user in people.items():
             clients[role] = Client()
             clients[role].force_login(user)
+        MeetingFactory(code="3MSP", start=D(2012, 9, 11), end=D(2012, 9, 14))
+        MeetingFactory(code="4MSP", start=D(2013, 9, 9), end=D(2013, 9, 13))
         grow(new=3, follow_ups_each=2, more_on_existing=0)
         small = {case: queries(clients, case) for case in BUDGETS}
         grow(new=52, follow_ups_each=2, more_on_existing=3)

@@ -227,6 +227,23 @@ class Route:
         return re.fullmatch(re.escape(self.pattern), text)
 
 
+def report_url(name="meeting_report"):
+    """A closed meeting whose texts are payloads (the report must escape them), and its
+    report's address."""
+    from commitments.models import Meeting
+
+    from .factories import MeetingFactory
+    from .sample import text_fields
+
+    meeting = MeetingFactory(
+        code="SAMPLE-MSP",
+        start=datetime.date(2013, 9, 9),
+        end=datetime.date(2013, 9, 13),
+        **text_fields(Meeting, skip=("code", "source_url")),
+    )
+    return reverse(name, args=[meeting.code])
+
+
 def admin_object(s, m, suffix):
     return f"/admin/{m['app']}/{m['model']}/{s.pk_for(m['app'], m['model'])}/{suffix}"
 
@@ -287,6 +304,15 @@ URL_TABLE = [
     Route("<lang>/statements/", PUBLIC, public=True),
     Route("<lang>/statements/<slug:slug>/", PUBLIC, public=True),
     Route("<lang>/feed/", PUBLIC, public=True),
+    # Issue 14: the meeting reports, and a report's PDF (public, like the page it prints).
+    Route("<lang>/reports/", PUBLIC, public=True),
+    Route("<lang>/reports/<slug:meeting>/", PUBLIC, url=lambda s, m: report_url(), public=True),
+    Route(
+        "<lang>/reports/<slug:meeting>/report.pdf",
+        PUBLIC,
+        url=lambda s, m: report_url("meeting_report_pdf"),
+        public=True,
+    ),
     # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
     Route(
         r"\^data/(?P<name>commitments|follow-ups)\\\.\(\?P<fmt>csv\|json\)\$",

@@ -26,6 +26,7 @@ from .conftest import member_of
 from .factories import (
     CommitmentFactory,
     DelegationFactory,
+    MeetingFactory,
     StateFactory,
     StatementFactory,
     TreatyEventFactory,
@@ -112,6 +113,11 @@ PUBLIC_PAGES = [
     "/states/NO/",
     "/fr/states/NO/?as_of=2010-01-01&known_on=2026-01-01",
     "/states/LT/",
+    # Issue 14: the meeting reports (the meetings and a state's accession: see the test).
+    "/reports/",
+    "/reports/4MSP/",
+    "/fr/reports/3MSP/",  # the meeting before it, or the opening for signature
+    "/es/reports/4MSP/?known_on=not-a-date",  # error shown
 ]
 
 
@@ -190,6 +196,10 @@ def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     # A second delegation: the dashboard breaks its figures down by delegation.
     ruritania = DelegationFactory(name="Ruritania", code="RUR")
     CommitmentFactory(statement=StatementFactory(delegation=ruritania), reference="RUR-1")
+    # Issue 14: two meetings, and a state that joined between them.
+    MeetingFactory(code="3MSP", start=datetime.date(2012, 9, 11), end=datetime.date(2012, 9, 14))
+    MeetingFactory(code="4MSP", start=datetime.date(2013, 9, 9), end=datetime.date(2013, 9, 13))
+    TreatyEventFactory(state=StateFactory(country="FR"), date=datetime.date(2013, 1, 15))
     for url in PUBLIC_PAGES:
         response = client.get(url)
         assert response.status_code in {200, 404}, url
