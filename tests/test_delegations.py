@@ -5,6 +5,7 @@ without changing a reference or an address."""
 
 import datetime
 import io
+import re
 from importlib import import_module
 
 import pytest
@@ -324,3 +325,72 @@ def test_an_unknown_or_contradictory_delegation_is_a_row_error_and_nothing_is_wr
     errors = str([row.error_dict for row in result.invalid_rows])
     assert message in errors
     assert snapshot() == before
+
+
+# The admin
+
+
+def test_an_administrator_adds_an_organisation_and_a_state(client, administrator):
+    client.force_login(administrator)
+    response = client.post(
+        "/admin/commitments/delegation/add/",
+        {"kind": "organisation", "state": "", "name_en": "ICRC", "name_fr": "CICR", "code": "icrc"},
+    )
+    assert response.status_code == 302
+    icrc = Delegation.objects.get(code="ICRC")  # codes are capitals, as in references
+    assert (icrc.name_en, icrc.name_fr, icrc.state) == ("ICRC", "CICR", None)
+    norway = State.objects.get(country="NO")
+    response = client.post(
+        "/admin/commitments/delegation/add/", {"kind": "state", "state": norway.pk, "code": "NOR"}
+    )
+    assert response.status_code == 302
+    assert Delegation.objects.get(code="NOR").state == norway
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"kind": "state", "code": "NOR"}, "Choose the state this delegation speaks for."),
+        ({"kind": "organisation", "code": "ICRC"}, "Give the organisation&#x27;s name in English."),
+        (
+            {"kind": "organisation", "code": "ICRC", "name_en": "ICRC", "state": "norway"},
+            "An organisation is not a state: leave this empty.",
+        ),
+    ],
+)
+def test_a_delegation_that_is_neither_a_state_nor_a_named_organisation_is_refused(
+    client, administrator, data, message
+):
+    client.force_login(administrator)
+    if data.get("state") == "norway":
+        data["state"] = State.objects.get(country="NO").pk
+    response = client.post("/admin/commitments/delegation/add/", data)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Delegation.objects.exists()
+
+
+def test_the_admin_finds_a_state_s_delegation_by_its_name_in_any_language(staff_client, seeded):
+    DelegationFactory(name="ICRC", code="ICRC")
+    page = staff_client.get("/admin/commitments/delegation/", {"q": "Norvège"}).content.decode()
+    assert "NOR" in page
+    assert "ICRC" not in page
+
+
+def test_a_statement_s_delegation_is_chosen_by_search_in_the_statement_form(client, seeded):
+    from .conftest import member_of
+
+    client.force_login(member_of("administrators"))
+    DelegationFactory(name="ICRC", code="ICRC")
+    html = client.get("/admin/commitments/statement/add/").content.decode()
+    assert re.search(r'<select name="delegation"[^>]*class="admin-autocomplete', html)
+    answer = client.get(
+        "/admin/autocomplete/",
+        {
+            "app_label": "commitments",
+            "model_name": "statement",
+            "field_name": "delegation",
+            "term": "nor",
+        },
+    ).json()
+    assert [row["text"] for row in answer["results"]] == ["Norway"]

@@ -290,6 +290,8 @@ OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article|de
 IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
 AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme|delegation)/"
 COMMITMENT = "/admin/commitments/commitment/"
+STATES = r"admin/(?P<app>commitments)/(?P<model>state)/"
+TREATY_EVENTS = r"admin/(?P<app>commitments)/(?P<model>treatyevent)/"
 
 URL_TABLE = [
     # Probes for load balancers.
@@ -467,6 +469,24 @@ URL_TABLE = [
         posts={THEME_EDIT: by_role("L L 403 403 403 S S")},
     ),
     *admin_views(OTHER_MODELS, READ, ADMINISTER, READ, ADMINISTER, EDIT),
+    # Issue 14: states (reference data) and their treaty events (append-only: never changed
+    # or deleted, a recorded one is read), and the import of the depositary's table (an empty
+    # POST re-shows its form). No role holds these rights yet: superusers do.
+    Route(
+        "admin/commitments/treatyevent/import-depositary/",
+        by_role("L/L L/L 403/403 403/403 403/403 403/403 200/422"),
+    ),
+    *admin_views(
+        STATES, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY
+    ),
+    *admin_views(
+        TREATY_EVENTS,
+        SUPERUSER_ONLY,
+        SUPERUSER_ONLY,
+        SUPERUSER_ONLY,
+        NOBODY,
+        by_role("L/L L/L 403/403 403/403 403/403 403/403 200/403"),
+    ),
     # Every admin model: the old-style object address redirects to its change page.
     Route(
         r"admin/(?P<app>\w+)/(?P<model>\w+)/<path:object_id>/",
