@@ -53,7 +53,8 @@ COMMITMENT_CONTENT = _content(
     {
         "title": "title",
         "statement": "statement__title",
-        "delegation": "statement__delegation",
+        # A state's name comes from its country code, in each language (Delegation.version_of).
+        "delegation": "statement__delegation__name",
         "theme": "theme__name",
         "quote": "quote",  # the words as delivered: never translated
         "criteria": "criteria",
@@ -66,9 +67,13 @@ FOLLOW_UP_CONTENT = _content(
 
 
 def _read(obj, path):
-    for name in path.split("__"):
+    *relations, last = path.split("__")
+    for name in relations:
         obj = getattr(obj, name)
-    return obj
+    if reader := getattr(obj, "version_of", None):  # a delegation: a state's name is not stored
+        field, _sep, language = last.rpartition("_")
+        return reader(field, language)
+    return getattr(obj, last)
 
 
 def _in_every_language(get, content):
@@ -111,6 +116,8 @@ COMMITMENT_FIELDS = [
     "criteria",
     "reading",
     *(name for column in COMMITMENT_CONTENT for name in _versions(column)),
+    "delegation_code",
+    "delegation_country",
 ]
 
 FOLLOW_UP_FIELDS = [
@@ -127,6 +134,7 @@ FOLLOW_UP_FIELDS = [
     "evidence_label",
     "recorded_at",
     *(name for column in FOLLOW_UP_CONTENT for name in _versions(column)),
+    "states",
 ]
 
 
@@ -164,12 +172,16 @@ def commitment_records(request, commitments, point):
             "criteria": content.pop("criteria") or None,
             "reading": content.pop("reading") or None,
             **content,  # the other languages' versions
+            "delegation_code": commitment.statement.delegation.code,
+            "delegation_country": commitment.statement.delegation.country_code or None,
         }
 
 
-def follow_up_records(request, follow_ups):
+def follow_up_records(request, follow_ups, states=None):
     """One record a follow-up, from rows of FOLLOW_UP_DB_FIELDS (plain values, no models:
-    an export of 50,000 rows is mostly the cost of building each row)."""
+    an export of 50,000 rows is mostly the cost of building each row). `states`: {follow-up
+    id: [ISO codes of the states it concerns]} (states_by_follow_up)."""
+    states = states or {}
     # Rows share a few thousand commitments and six statuses: each URL and label once.
     urls, labels = {}, {}
     for row in follow_ups:
@@ -196,6 +208,7 @@ def follow_up_records(request, follow_ups):
             "evidence_label": content.pop("evidence_label") or None,
             "recorded_at": row["recorded_at"].isoformat(),
             **content,  # the other languages' versions
+            "states": states.get(row["id"], []),
         }
 
 
@@ -322,8 +335,24 @@ def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:
         .values(*FOLLOW_UP_DB_FIELDS)
     )
     # iterator(): rows come from the database a chunk at a time while the CSV streams.
-    records = follow_up_records(request, follow_ups.iterator(chunk_size=2000))
+    records = follow_up_records(
+        request, follow_ups.iterator(chunk_size=2000), states_by_follow_up(follow_ups)
+    )
     return _respond(fmt, "follow-ups", FOLLOW_UP_FIELDS, records, _meta("follow-ups", form, point))
+
+
+def states_by_follow_up(follow_ups):
+    """{follow-up id: ISO codes of the states it concerns, sorted} for the follow-ups of a
+    queryset: one query for the whole export (links are few beside the follow-ups)."""
+    links = FollowUp.states.through.objects.filter(
+        followup__in=follow_ups.order_by().values("pk")
+    ).values_list("followup_id", "state__country")
+    states = {}
+    for follow_up_id, code in links:
+        states.setdefault(follow_up_id, []).append(code)
+    for codes in states.values():
+        codes.sort()
+    return states
 
 
 # Never internal_note, never the author: what a follow-up export may read from the database.

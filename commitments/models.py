@@ -9,6 +9,7 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
@@ -184,8 +185,12 @@ class Statement(models.Model):
         unique=True,
         help_text=_("Used in the statement's public address."),
     )
-    delegation = models.CharField(
-        _("delegation"), max_length=120, help_text=_("Who made the statement, e.g. Norway.")
+    delegation = models.ForeignKey(
+        "Delegation",
+        verbose_name=_("delegation"),
+        on_delete=models.PROTECT,
+        related_name="statements",
+        help_text=_("Who made the statement: a state or an organisation."),
     )
     meeting = models.CharField(_("meeting"), max_length=300)
     place = models.CharField(_("place"), max_length=120)
@@ -205,18 +210,13 @@ class Statement(models.Model):
             "The full text, exactly as delivered. Paragraphs are separated by blank lines."
         ),
     )
-    code = models.CharField(
-        _("code"),
-        max_length=3,
-        help_text=_("Three-letter code of the delegation, used in commitment references (NOR)."),
-    )
 
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("statement")
         verbose_name_plural = _("statements")
-        ordering = ["-date", "delegation"]
+        ordering = ["-date", "delegation__code"]
 
     def __str__(self):
         return f"{self.delegation}, {self.place}, {self.date:%d %B %Y}"
@@ -524,7 +524,7 @@ class CommitmentQuerySet(models.QuerySet):
         if statement is not None:
             qs = qs.filter(statement=statement)
         if delegation:
-            qs = qs.filter(statement__delegation_en=delegation)  # the key: forms.public_delegations
+            qs = qs.filter(statement__delegation__code=delegation)  # forms.public_delegations
         if article is not None:
             qs = qs.filter(articles=article)
         if status:
@@ -557,7 +557,9 @@ class CommitmentQuerySet(models.QuerySet):
 
     def for_list(self):
         return (
-            self.select_related("theme", "statement").defer("statement__text").order_by("reference")
+            self.select_related("theme", "statement__delegation__state")
+            .defer("statement__text")
+            .order_by("reference")
         )
 
     def overdue(self, today=None):
@@ -570,7 +572,7 @@ class CommitmentQuerySet(models.QuerySet):
     def summaries(self, by="theme_id"):
         """(ProgressSummary of them all, {group: ProgressSummary}) in one query; groups are
         the values of the field `by` (theme pk by default; e.g. "statement_id",
-        "statement__delegation"). See summaries_by()."""
+        "statement__delegation__code"). See summaries_by()."""
         overall, groups = self.summaries_by(by)
         return overall, groups
 
@@ -1141,6 +1143,15 @@ class FollowUp(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
 
+    def set_states_once(self, states):
+        """The states it concerns, set as it is recorded (records.record_follow_up): the one
+        change of its `states` that the append-only guard (end of this module) lets through."""
+        self._setting_states = True
+        try:
+            self.states.add(*states)
+        finally:
+            del self._setting_states
+
     def log_recorded(self):
         """Who recorded what, for the audit trail in the logs; the notes stay out of logs."""
         logger.info(
@@ -1389,6 +1400,10 @@ class State(models.Model):
         return self.country.name
 
 
+# Oslo: commitments/treaty.py's OPENED_FOR_SIGNATURE (treaty.py imports this module).
+CONVENTION_OPENED_FOR_SIGNATURE = datetime.date(2008, 12, 3)
+
+
 class TreatyEventQuerySet(models.QuerySet):
     def known_from(self, point):
         """The events recorded by a Viewpoint's known-on moment (all of them for today). The
@@ -1524,8 +1539,40 @@ class TreatyEvent(models.Model):
             )
         if self.date and self.date > timezone.localdate() + datetime.timedelta(1):
             errors["date"] = _("This date is in the future.")
+        if self.date and self.date < CONVENTION_OPENED_FOR_SIGNATURE:
+            errors["date"] = _(
+                "The Convention was opened for signature on 3 December 2008: no state acted "
+                "on it before."
+            )
+        if self.corrects_id is not None:
+            if self.corrects_id == self.pk:
+                errors["corrects"] = _("An entry cannot correct itself.")
+            else:
+                earlier = (
+                    TreatyEvent.objects.filter(corrects_id=self.corrects_id)
+                    .exclude(pk=self.pk)
+                    .first()
+                )
+                if earlier is not None:
+                    errors["corrects"] = _(
+                        "That entry was already corrected by “%(correction)s” (recorded "
+                        "%(recorded)s): correct that one instead."
+                    ) % {
+                        "correction": earlier,
+                        "recorded": formats.date_format(timezone.localtime(earlier.recorded_at)),
+                    }
         if errors:
             raise ValidationError(errors)
+
+
+class MeetingQuerySet(models.QuerySet):
+    def closed_between(self, first, last):
+        """The meetings that closed (their last day) on or after `first` and on or before
+        `last`, earliest first: the "as at the close of a meeting" choices of a page whose
+        data starts on `first`. None when `first` is None (no data yet)."""
+        if first is None:
+            return self.none()
+        return self.filter(end__gte=first, end__lte=last).order_by("end", "start", "code")
 
 
 class Meeting(models.Model):
@@ -1553,6 +1600,8 @@ class Meeting(models.Model):
     )
 
     history = HistoricalRecords()
+
+    objects = MeetingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("meeting")
@@ -1629,3 +1678,34 @@ class Delegation(models.Model):
         if self.state_id:
             return self.state.country.name
         return self.name
+
+    def version_of(self, field, language):
+        """content.version's reading of `field` in `language`: a state's name is
+        django-countries' in that language (every language has one); an organisation's is
+        its translated name, "" where that version is missing."""
+        if field == "name" and self.state_id:
+            with translation.override(language):
+                return str(self.state.country.name)
+        return (getattr(self, f"{field}_{language}", None) or "").strip()
+
+    @property
+    def country_code(self):
+        """A state's ISO 3166 alpha-2 code (NO), "" for an organisation."""
+        return self.state.country.code if self.state_id else ""
+
+
+def _follow_up_states_are_append_only(sender, instance, action, reverse, **kwargs):
+    """A follow-up's states are part of the record: set once as it is recorded, never added
+    to, removed or cleared afterwards, from either side of the relation."""
+    if not action.startswith("pre_"):
+        return
+    if not reverse and action == "pre_add" and getattr(instance, "_setting_states", False):
+        return
+    raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
+
+
+m2m_changed.connect(
+    _follow_up_states_are_append_only,
+    sender=FollowUp.states.through,
+    dispatch_uid="follow_up_states_append_only",
+)

@@ -29,6 +29,7 @@ from commitments.records import changed, record_follow_up
 from .conftest import member_of
 from .factories import (
     CommitmentFactory,
+    MeetingFactory,
     StatementFactory,
     ThemeFactory,
     TreatyEventFactory,
@@ -58,9 +59,9 @@ class Case:
 # from the follow-ups first asks whether a write marked anything outdated (one query).
 BUDGETS = [
     # Dashboard: the list and its count, the summary (overall and per theme in one query),
-    # the figures by delegation (one query), themes, chart history,
-    # first statement date and the four filter menus. A filter may cost a query or two more,
-    # never one per row; a chosen delegation skips the breakdown.
+    # the figures by delegation (one query), themes, chart history, first statement date,
+    # the meetings of the "as at" menu and the four filter menus. A filter may cost a query
+    # or two more, never one per row; a chosen delegation skips the breakdown.
     # The universalisation indicator (States Parties and signatories over time): one query
     # for every state's treaty events, not in the htmx answers.
     Case(ANONYMOUS, "/", 15),
@@ -80,39 +81,49 @@ BUDGETS = [
     Case(ANONYMOUS, "/?theme=theme-a", 11, htmx="selection"),
     Case(ANONYMOUS, "/?theme=theme-a&q=Commitment", 11, htmx="selection"),
     Case(ANONYMOUS, "/?delegation=Testland", 10, htmx="selection"),
-    # Commitment and statement pages (a statement's figures: one query). A universalisation
-    # commitment's page counts the states that joined since its statement: one query more.
-    Case(ANONYMOUS, "/commitments/REF-0001/", 5),
-    Case(ANONYMOUS, "/commitments/REF-0002/", 6, shows=b"joined-since"),
-    Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 5),
-    Case(ANONYMOUS, "/fr/commitments/REF-0001/?as_of=2014-01-01", 5),
-    Case(ANONYMOUS, "/statements/statement-a/", 4),
-    Case(ANONYMOUS, "/statements/statement-a/?as_of=2014-01-01", 4),
+    # Commitment and statement pages (a statement's figures: one query; the meetings of the
+    # "as at" menu: one query; the states each follow-up of the page concerns: one query). A
+    # universalisation commitment's page counts the states that joined since its statement:
+    # one query more.
+    Case(ANONYMOUS, "/commitments/REF-0001/", 7),
+    Case(ANONYMOUS, "/commitments/REF-0002/", 8, shows=b"joined-since"),
+    Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 7),
+    Case(ANONYMOUS, "/fr/commitments/REF-0001/?as_of=2014-01-01", 7),
+    Case(ANONYMOUS, "/statements/statement-a/", 5),
+    Case(ANONYMOUS, "/statements/statement-a/?as_of=2014-01-01", 5),
     # The statements list: one query for the figures of every statement, then the page of
     # statements and its count, however many statements there are.
     Case(ANONYMOUS, "/statements/", 4, shows=b'href="/statements/statement-a/"'),
     Case(ANONYMOUS, "/fr/statements/?as_of=2014-01-01", 4, shows=b"/fr/statements/statement-a/"),
-    # Feeds and open data.
-    Case(ANONYMOUS, "/feed/", 1),
-    Case(ANONYMOUS, "/commitments/REF-0001/feed/", 2),
-    Case(ANONYMOUS, "/fr/feed/", 1),
-    Case(ANONYMOUS, "/es/commitments/REF-0001/feed/", 2),
+    # Feeds and open data (the states the follow-ups concern: one query).
+    Case(ANONYMOUS, "/feed/", 2),
+    Case(ANONYMOUS, "/commitments/REF-0001/feed/", 3),
+    Case(ANONYMOUS, "/fr/feed/", 2),
+    Case(ANONYMOUS, "/es/commitments/REF-0001/feed/", 3),
     Case(ANONYMOUS, "/data/commitments.csv", 3),
     Case(ANONYMOUS, "/data/commitments.json", 3),
     Case(ANONYMOUS, "/data/commitments.json?theme=theme-a&as_of=2014-01-01", 4),
     Case(ANONYMOUS, "/data/commitments.csv?delegation=Testland", 4),
-    Case(ANONYMOUS, "/data/follow-ups.csv", 2),
-    Case(ANONYMOUS, "/data/follow-ups.json?as_of=2013-06-30", 2),
-    Case(ANONYMOUS, "/data/follow-ups.json?q=Commitment&article=6", 3),
+    Case(ANONYMOUS, "/data/follow-ups.csv", 3),
+    Case(ANONYMOUS, "/data/follow-ups.json?as_of=2013-06-30", 3),
+    Case(ANONYMOUS, "/data/follow-ups.json?q=Commitment&article=6", 4),
     # Staff: a signed-in request adds its session, user and permission lookups, and on the
     # staff side the staff member's chosen language (issue 13: StaffLanguageMiddleware);
-    # public pages, whoever asks, never read it.
-    Case(SUPERUSER, "/staff/", 10),
-    Case(SUPERUSER, "/staff/?show=all", 10),
-    Case(EDITOR, "/staff/?show=all", 12),
-    Case(EDITOR, "/staff/?show=review", 12),
-    Case(EDITOR, "/staff/?show=stale", 12),
+    # public pages, whoever asks, never read it. The follow-up forms share one list of
+    # states (one query), which a viewer, who has no form, does without.
+    Case(SUPERUSER, "/staff/", 11),
+    Case(SUPERUSER, "/staff/?show=all", 11),
+    Case(EDITOR, "/staff/?show=all", 13),
+    Case(EDITOR, "/staff/?show=review", 13),
+    Case(EDITOR, "/staff/?show=stale", 13),
     Case(VIEWER, "/staff/?show=all&theme=theme-a", 13),
+    # The meeting report: the meetings, each state's actions three times (the two days'
+    # standings and the headline counts) and the states' ids twice, the changed states and
+    # their sources, the figures at each date (one query each, by theme, delegation and
+    # commitment at once), the changed commitments, the follow-ups, themes, delegations.
+    Case(ANONYMOUS, "/reports/4MSP/", 15),
+    Case(ANONYMOUS, "/fr/reports/4MSP/", 15),
+    Case(ANONYMOUS, "/reports/", 1, shows=b"/reports/4MSP/"),
     Case(EDITOR, "/", 17),
     Case(ADMINISTRATOR, "/admin/commitments/commitment/", 10),
     Case(ADMINISTRATOR, "/admin/commitments/followup/", 11),
@@ -222,6 +233,8 @@ def measured(django_db_setup, django_db_blocker):
         for role, user in people.items():
             clients[role] = Client()
             clients[role].force_login(user)
+        MeetingFactory(code="3MSP", start=D(2012, 9, 11), end=D(2012, 9, 14))
+        MeetingFactory(code="4MSP", start=D(2013, 9, 9), end=D(2013, 9, 13))
         grow(new=3, follow_ups_each=2, more_on_existing=0)
         small = {case: queries(clients, case) for case in BUDGETS}
         grow(new=52, follow_ups_each=2, more_on_existing=3)
