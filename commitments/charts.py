@@ -1,4 +1,6 @@
-"""The progress chart's geometry, from the history stored by commitments/derived.py.
+"""The progress chart's geometry, from the history stored by commitments/derived.py, and the
+universalisation indicator's (reach_chart: States Parties and signatories over time), drawn
+by the same plots (templates/commitments/_plots.html).
 
 The figures use the dashboard's one method (weighted mean of assessed commitments), so the
 last point of the history always equals the dashboard's figure for the same date.
@@ -120,7 +122,8 @@ def _ceiling(value):
 
 
 def reach_chart(reaches):
-    """Geometry for templates/commitments/_chart.html's plots: the number of States Parties
+    """Geometry for templates/commitments/_plots.html (the dashboard's universalisation
+    indicator, commitments/indicator.py): the number of States Parties
     and of signatories, from commitments/reach.py's reach_on, one small chart each on the same
     scale, from the first day counted to the last (the date shown). The counts are taken on a
     few days only (each year's end), so each is a dot, joined by straight lines: a line

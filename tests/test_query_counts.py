@@ -74,7 +74,7 @@ BUDGETS = [
     Case(ANONYMOUS, "/fr/", 15),
     Case(ANONYMOUS, "/fr/?theme=theme-a&status=not_confirmed&article=6&q=Commitment", 18),
     Case(ANONYMOUS, "/es/?as_of=2014-01-01&statement=statement-a", 17),
-    Case(ANONYMOUS, "/?delegation=Testland", 15),
+    Case(ANONYMOUS, "/?delegation=Testland", 16),
     # htmx: a page of the list; a filter (figures, chart and list of the selection).
     Case(ANONYMOUS, "/?page=2", 3, htmx="results"),
     Case(ANONYMOUS, "/", 9, htmx="selection"),
