@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.auth.models import Group
 
-from commitments.models import Article, Commitment, FollowUp, Statement, Status, Theme
+from commitments.models import Article, Commitment, FollowUp, Meeting, Statement, Status, Theme
 from commitments.records import record_follow_up
 
 from .conftest import CANARY
@@ -101,6 +101,15 @@ def make_sample():
         "path_info": "/admin/login/",
     }
     group = Group.objects.create(name=payload(150))
+    # Closed after the statement: offered in the "as at" menus, where its name is shown.
+    meeting = Meeting.objects.create(
+        code="xss-msp",
+        kind=Meeting.Kind.MEETING_OF_STATES_PARTIES,
+        start=datetime.date(2013, 9, 9),
+        end=datetime.date(2013, 9, 13),
+        source_url="https://example.org/?q=%22%3E%3Cq7%3E",
+        **text_fields(Meeting, {"code", "source_url"}),
+    )
     return Sample(
         staff=staff,
         member=member,
@@ -116,6 +125,7 @@ def make_sample():
             "commitments.theme": theme,
             "commitments.article": article,
             "commitments.followup": follow_up,
+            "commitments.meeting": meeting,
             "axes.accessattempt": AccessAttempt.objects.create(
                 get_data="", post_data="", failures_since_start=1, **axes_fields
             ),
