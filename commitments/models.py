@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from .changes import public_data_changed
 from .content import localized
 from .criteria import (
     CRITERIA_MAX_LENGTH,
@@ -127,6 +128,12 @@ STATUSES_BY_KIND = {
 }
 
 
+# The theme whose commitments are about states joining the Convention: their pages show, as
+# context beside the verdict, how many states joined after the statement (issue 14,
+# commitments/indicator.py). The one place that says which theme that is.
+UNIVERSALISATION = "universalisation"
+
+
 class Theme(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
@@ -146,6 +153,10 @@ class Theme(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_universalisation(self):
+        return self.slug == UNIVERSALISATION
 
 
 class Article(models.Model):
@@ -174,8 +185,12 @@ class Statement(models.Model):
         unique=True,
         help_text=_("Used in the statement's public address."),
     )
-    delegation = models.CharField(
-        _("delegation"), max_length=120, help_text=_("Who made the statement, e.g. Norway.")
+    delegation = models.ForeignKey(
+        "Delegation",
+        verbose_name=_("delegation"),
+        on_delete=models.PROTECT,
+        related_name="statements",
+        help_text=_("Who made the statement: a state or an organisation."),
     )
     meeting = models.CharField(_("meeting"), max_length=300)
     place = models.CharField(_("place"), max_length=120)
@@ -195,18 +210,13 @@ class Statement(models.Model):
             "The full text, exactly as delivered. Paragraphs are separated by blank lines."
         ),
     )
-    code = models.CharField(
-        _("code"),
-        max_length=3,
-        help_text=_("Three-letter code of the delegation, used in commitment references (NOR)."),
-    )
 
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("statement")
         verbose_name_plural = _("statements")
-        ordering = ["-date", "delegation"]
+        ordering = ["-date", "delegation__code"]
 
     def __str__(self):
         return f"{self.delegation}, {self.place}, {self.date:%d %B %Y}"
@@ -514,7 +524,7 @@ class CommitmentQuerySet(models.QuerySet):
         if statement is not None:
             qs = qs.filter(statement=statement)
         if delegation:
-            qs = qs.filter(statement__delegation_en=delegation)  # the key: forms.public_delegations
+            qs = qs.filter(statement__delegation__code=delegation)  # forms.public_delegations
         if article is not None:
             qs = qs.filter(articles=article)
         if status:
@@ -547,7 +557,9 @@ class CommitmentQuerySet(models.QuerySet):
 
     def for_list(self):
         return (
-            self.select_related("theme", "statement").defer("statement__text").order_by("reference")
+            self.select_related("theme", "statement__delegation__state")
+            .defer("statement__text")
+            .order_by("reference")
         )
 
     def overdue(self, today=None):
@@ -560,7 +572,7 @@ class CommitmentQuerySet(models.QuerySet):
     def summaries(self, by="theme_id"):
         """(ProgressSummary of them all, {group: ProgressSummary}) in one query; groups are
         the values of the field `by` (theme pk by default; e.g. "statement_id",
-        "statement__delegation"). See summaries_by()."""
+        "statement__delegation__code"). See summaries_by()."""
         overall, groups = self.summaries_by(by)
         return overall, groups
 
@@ -1388,6 +1400,10 @@ class State(models.Model):
         return self.country.name
 
 
+# Oslo: commitments/treaty.py's OPENED_FOR_SIGNATURE (treaty.py imports this module).
+CONVENTION_OPENED_FOR_SIGNATURE = datetime.date(2008, 12, 3)
+
+
 class TreatyEventQuerySet(models.QuerySet):
     def known_from(self, point):
         """The events recorded by a Viewpoint's known-on moment (all of them for today). The
@@ -1504,6 +1520,9 @@ class TreatyEvent(models.Model):
                 _("Treaty events cannot be changed; record a correction instead.")
             )
         super().save(*args, **kwargs)
+        # Every public page that counts states (the dashboard's indicator, a universalisation
+        # commitment's context, the states pages) is outdated once this commits.
+        public_data_changed()
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Treaty events cannot be deleted; record a correction instead."))
@@ -1520,6 +1539,28 @@ class TreatyEvent(models.Model):
             )
         if self.date and self.date > timezone.localdate() + datetime.timedelta(1):
             errors["date"] = _("This date is in the future.")
+        if self.date and self.date < CONVENTION_OPENED_FOR_SIGNATURE:
+            errors["date"] = _(
+                "The Convention was opened for signature on 3 December 2008: no state acted "
+                "on it before."
+            )
+        if self.corrects_id is not None:
+            if self.corrects_id == self.pk:
+                errors["corrects"] = _("An entry cannot correct itself.")
+            else:
+                earlier = (
+                    TreatyEvent.objects.filter(corrects_id=self.corrects_id)
+                    .exclude(pk=self.pk)
+                    .first()
+                )
+                if earlier is not None:
+                    errors["corrects"] = _(
+                        "That entry was already corrected by “%(correction)s” (recorded "
+                        "%(recorded)s): correct that one instead."
+                    ) % {
+                        "correction": earlier,
+                        "recorded": formats.date_format(timezone.localtime(earlier.recorded_at)),
+                    }
         if errors:
             raise ValidationError(errors)
 
@@ -1637,6 +1678,20 @@ class Delegation(models.Model):
         if self.state_id:
             return self.state.country.name
         return self.name
+
+    def version_of(self, field, language):
+        """content.version's reading of `field` in `language`: a state's name is
+        django-countries' in that language (every language has one); an organisation's is
+        its translated name, "" where that version is missing."""
+        if field == "name" and self.state_id:
+            with translation.override(language):
+                return str(self.state.country.name)
+        return (getattr(self, f"{field}_{language}", None) or "").strip()
+
+    @property
+    def country_code(self):
+        """A state's ISO 3166 alpha-2 code (NO), "" for an organisation."""
+        return self.state.country.code if self.state_id else ""
 
 
 def _follow_up_states_are_append_only(sender, instance, action, reverse, **kwargs):

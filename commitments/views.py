@@ -29,6 +29,7 @@ from .charts import history_table_rows, progress_chart
 from .content import localized, sorted_by_name
 from .derived import ensure_current, progress_history
 from .forms import (
+    DELEGATION_KEY,
     QUEUES,
     ConfirmForm,
     FollowUpForm,
@@ -40,11 +41,13 @@ from .forms import (
     public_selection,
     state_choices,
 )
+from .indicator import indicator, joined_since
 from .models import (
     NOW,
     STATUS_INFO,
     Article,
     Commitment,
+    Delegation,
     FollowUp,
     Meeting,
     StaffPreference,
@@ -110,7 +113,9 @@ def permission_required(perm):
 
 def _published_commitment(reference, point=NOW):
     return get_object_or_404(
-        Commitment.objects.published().as_of(point).select_related("statement", "theme"),
+        Commitment.objects.published()
+        .as_of(point)
+        .select_related("statement__delegation__state", "theme"),
         reference=reference,
     )
 
@@ -212,7 +217,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     # The figures, the chart and the list cover the same commitments: the filtered ones.
     today = timezone.localdate()
     until = point.as_at or today
-    summary, by_theme, by_delegation = matching.summaries_by("theme_id", "statement__delegation_en")
+    summary, by_theme, by_delegation = matching.summaries_by("theme_id", DELEGATION_KEY)
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
     if filtered:
         history = progress_history(until, point.known_on, selection=matching)
@@ -257,6 +262,10 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
     context["meetings"] = Meeting.objects.closed_between(first, today)
+    # The Convention's reach: the same whatever the filters and the language, so not in the
+    # htmx answer, and computed once per generation of the public data for each viewpoint
+    # (recording a treaty event starts a new one).
+    context["reach"] = shared(f"reach:{point.day}:{point.known_param}", lambda: indicator(point))
     return render(request, "commitments/dashboard.html", context)
 
 
@@ -316,7 +325,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
                 request,
                 viewpoint,
                 localized(commitment, "title").plain,
-                localized(commitment.statement, "delegation").plain,
+                localized(commitment.statement.delegation, "name").plain,
                 commitment.reference,
             ),
             "commitment": commitment,
@@ -326,6 +335,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "form": form,
             "meetings": Meeting.objects.closed_between(first, timezone.localdate()),
             "overdue": point.is_now and commitment.is_overdue(),
+            "joined_since": joined_since(commitment, point),
             "not_yet_made": point.as_at is not None and point.as_at < commitment.statement.date,
             "not_yet_recorded": point.known_on is not None
             and commitment.created_at >= point.recorded_before,
@@ -340,7 +350,7 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ensure_current()
     form = PublicFilterForm(request.GET)
     point, _filters = form.selection()
-    statement = get_object_or_404(Statement, slug=slug)
+    statement = get_object_or_404(Statement.objects.select_related("delegation__state"), slug=slug)
     # Its commitments as seen from the date shown: those made and entered by then.
     seen = public_commitments(point).filter(statement=statement)
     commitments = list(seen.only("reference", "quote", "statement_id"))
@@ -355,7 +365,7 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 request,
                 viewpoint,
                 localized(statement, "title").plain,
-                localized(statement, "delegation").plain,
+                localized(statement.delegation, "name").plain,
             ),
             "form": form,
             "statement": statement,
@@ -381,7 +391,9 @@ def statement_list(request: HtmxHttpRequest) -> HttpResponse:
     _overall, by_statement = public_commitments(point).summaries(by="statement_id")
     page = _page(
         request,
-        Statement.objects.filter(pk__in=list(by_statement)).defer("text"),
+        Statement.objects.filter(pk__in=list(by_statement))
+        .defer("text")
+        .select_related("delegation__state"),
         STATEMENTS_PER_PAGE,
     )
     viewpoint = _viewpoint_context(point, reverse("statement_list"))
@@ -518,7 +530,8 @@ def _staff_entry(request, reference, form_class, done_message):
     what was typed kept. The one flow behind a follow-up and a confirmation; `done_message`
     takes the status label and the reference."""
     commitment = get_object_or_404(
-        Commitment.objects.select_related("statement", "theme", "owner"), reference=reference
+        Commitment.objects.select_related("statement__delegation__state", "theme", "owner"),
+        reference=reference,
     )
     form = form_class(request.POST, commitment=commitment)
     if form.is_valid():
@@ -641,7 +654,16 @@ TRANSLATION_ITEMS = 50  # items of each other kind listed (the count says how ma
 def _translation_queue(request, language, bound=None):
     kinds = [
         (Commitment, Commitment.objects.filter(published=True)),
-        (Statement, Statement.objects.filter(commitments__published=True).distinct()),
+        (
+            Statement,
+            Statement.objects.filter(commitments__published=True)
+            .distinct()
+            .select_related("delegation__state"),
+        ),
+        (
+            Delegation,
+            Delegation.objects.filter(statements__commitments__published=True).distinct(),
+        ),
         (Theme, Theme.objects.filter(commitments__published=True).distinct()),
         (Article, Article.objects.all()),
         (Meeting, Meeting.objects.all()),

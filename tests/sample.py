@@ -8,7 +8,18 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.auth.models import Group
 
-from commitments.models import Article, Commitment, FollowUp, Meeting, Statement, Status, Theme
+from commitments.models import (
+    Article,
+    Commitment,
+    Delegation,
+    FollowUp,
+    Meeting,
+    State,
+    Statement,
+    Status,
+    Theme,
+    TreatyEvent,
+)
 from commitments.records import record_follow_up
 
 from .conftest import CANARY
@@ -57,8 +68,13 @@ def make_sample():
     theme = Theme.objects.create(slug="theme-x", position=1, **text_fields(Theme, {"slug"}))
     article = Article.objects.create(number=99, title=payload())
     quote = f"We will {PAYLOAD} ratify."
+    # An organisation: its name is typed by staff, in each language (a state's is not).
+    delegation = Delegation.objects.create(
+        kind=Delegation.Kind.ORGANISATION, code="XSS", **text_fields(Delegation, {"code"})
+    )
     statement = Statement.objects.create(
         slug="statement-x",
+        delegation=delegation,
         date=datetime.date(2012, 4, 16),
         source_url="https://example.org/?q=%22%3E%3Cq7%3E",
         **{
@@ -101,6 +117,14 @@ def make_sample():
         "path_info": "/admin/login/",
     }
     group = Group.objects.create(name=payload(150))
+    # A state without events (it may be deleted) and another state's sourced event.
+    treaty_event = TreatyEvent.objects.create(
+        state=State.objects.get(country="NO"),
+        kind=TreatyEvent.Kind.RATIFICATION,
+        date=datetime.date(2008, 12, 3),
+        source_url="https://example.org/?q=%22%3E%3Cq7%3E",
+        **text_fields(TreatyEvent, {"source_url"}),
+    )
     # Closed after the statement: offered in the "as at" menus, where its name is shown.
     meeting = Meeting.objects.create(
         code="xss-msp",
@@ -122,9 +146,12 @@ def make_sample():
             "auth.group": group,
             "commitments.commitment": commitment,
             "commitments.statement": statement,
+            "commitments.delegation": delegation,
             "commitments.theme": theme,
             "commitments.article": article,
             "commitments.followup": follow_up,
+            "commitments.state": State.objects.get(country="IS"),
+            "commitments.treatyevent": treaty_event,
             "commitments.meeting": meeting,
             "axes.accessattempt": AccessAttempt.objects.create(
                 get_data="", post_data="", failures_since_start=1, **axes_fields

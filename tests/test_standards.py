@@ -23,7 +23,15 @@ from commitments.models import Commitment, Status
 from commitments.records import record_follow_up
 
 from .conftest import member_of
-from .factories import CommitmentFactory, StatementFactory, UserFactory
+from .factories import (
+    CommitmentFactory,
+    DelegationFactory,
+    MeetingFactory,
+    StateFactory,
+    StatementFactory,
+    TreatyEventFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +58,26 @@ def tracker(seeded):
            evidence_url="https://example.org/report", evidence_label="Report")  # fmt: skip
     record("NOR-2012-09", Status.ON_TRACK, D(2013, 5, 1), public_note="Raised at the UNGA")
     Commitment.objects.filter(reference="NOR-2012-05").update(next_review=D(2013, 1, 1))
+    # Issue 14: treaty events (a signatory, a State Party, a withdrawal, a correction) and a
+    # follow-up naming two states, for the states pages.
+    norway, canada = StateFactory(country="NO"), StateFactory(country="CA")
+    TreatyEventFactory(state=norway, kind="signature", date=D(2008, 12, 3))
+    wrong = TreatyEventFactory(state=norway, kind="ratification", date=D(2008, 12, 13))
+    TreatyEventFactory(state=norway, kind="ratification", date=D(2008, 12, 3), corrects=wrong,
+                       notification="C.N.1.2008.TREATIES-XXVI.6")  # fmt: skip
+    TreatyEventFactory(state=canada, kind="signature", date=D(2008, 12, 3))
+    TreatyEventFactory(state=StateFactory(country="LT"), kind="withdrawal", date=D(2024, 9, 6))
+    Commitment.objects.filter(reference="NOR-2012-10").get().follow_ups.first().set_states_once(
+        [norway, canada]
+    )
+    # Treaty events: the dashboard's universalisation indicator and a universalisation
+    # commitment's context have figures to show.
+    for country, kind, on in [
+        ("LA", "ratification", D(2009, 3, 18)),
+        ("GD", "accession", D(2012, 4, 17)),
+        ("PH", "signature", D(2008, 12, 3)),
+    ]:
+        TreatyEventFactory(state=StateFactory(country=country), kind=kind, date=on)
 
 
 # --- HTML: the Nu HTML Checker ---------------------------------------------------------------
@@ -66,6 +94,10 @@ PUBLIC_PAGES = [
     "/commitments/NOR-2012-10/",
     "/es/commitments/NOR-2012-10/?as_of=2013-01-01",
     "/commitments/NOR-2012-05/",
+    "/commitments/NOR-2012-01/",  # universalisation: states that joined since, as context
+    "/fr/commitments/NOR-2012-04/?as_of=2014-01-01",
+    "/?as_of=2008-06-01",  # before the Convention was opened for signature
+    "/es/?known_on=2008-01-01",  # no treaty event recorded by then
     STATEMENT,
     f"/fr{STATEMENT}?as_of=2013-09-13&known_on=2014-01-01",
     "/statements/",
@@ -73,6 +105,19 @@ PUBLIC_PAGES = [
     "/?delegation=Norway",
     "/?delegation=Atlantis",  # error shown
     "/no-such-page/",  # 404
+    # Issue 14: the states, their map and table, and a state's page.
+    "/states/",
+    "/fr/states/?as_of=2012-06-30",
+    "/es/states/?status=signatory&region=nope",  # error shown
+    "/states/?status=state_party&region=europe",
+    "/states/NO/",
+    "/fr/states/NO/?as_of=2010-01-01&known_on=2026-01-01",
+    "/states/LT/",
+    # Issue 14: the meeting reports (the meetings and a state's accession: see the test).
+    "/reports/",
+    "/reports/4MSP/",
+    "/fr/reports/3MSP/",  # the meeting before it, or the opening for signature
+    "/es/reports/4MSP/?known_on=not-a-date",  # error shown
 ]
 
 
@@ -149,7 +194,12 @@ def dangling_references(html: bytes) -> list[str]:
 def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     pages = {}
     # A second delegation: the dashboard breaks its figures down by delegation.
-    CommitmentFactory(statement=StatementFactory(delegation="Ruritania"), reference="RUR-1")
+    ruritania = DelegationFactory(name="Ruritania", code="RUR")
+    CommitmentFactory(statement=StatementFactory(delegation=ruritania), reference="RUR-1")
+    # Issue 14: two meetings, and a state that joined between them.
+    MeetingFactory(code="3MSP", start=datetime.date(2012, 9, 11), end=datetime.date(2012, 9, 14))
+    MeetingFactory(code="4MSP", start=datetime.date(2013, 9, 9), end=datetime.date(2013, 9, 13))
+    TreatyEventFactory(state=StateFactory(country="FR"), date=datetime.date(2013, 1, 15))
     for url in PUBLIC_PAGES:
         response = client.get(url)
         assert response.status_code in {200, 404}, url

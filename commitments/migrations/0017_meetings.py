@@ -41,7 +41,7 @@ def grant(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("commitments", "0014_states")]
+    dependencies = [("commitments", "0016_delegation_roles")]
 
     operations = [
         migrations.RunPython(add_meetings, migrations.RunPython.noop),

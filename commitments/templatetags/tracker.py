@@ -1,5 +1,7 @@
 """Small tags for markup repeated on every row of the public lists."""
 
+from urllib.parse import urlsplit
+
 from django import template
 from django.utils import formats
 from django.utils.html import format_html
@@ -68,3 +70,9 @@ def tr_text(obj, field):
     """As `tr`, as plain text for <title>, meta descriptions and attributes:
     "Title (English)" when it is a fallback."""
     return localized(obj, field).plain
+
+
+@register.filter
+def source_host(url):
+    """A source link's text where it has no name: the host it is on (treaties.un.org)."""
+    return urlsplit(url).hostname or url

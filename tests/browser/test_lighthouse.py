@@ -1,5 +1,7 @@
 """Lighthouse's accessibility and SEO scores, and axe, on the public pages in each language
-with "(English)" fallbacks on them (issue 13): the dashboard, a commitment and a statement."""
+with "(English)" fallbacks on them (issue 13): the dashboard, a commitment and a statement;
+and Lighthouse's on the states' map and table in each language and a state's page (issue 14;
+axe on those: tests/browser/test_states.py)."""
 
 import json
 import os
@@ -14,6 +16,8 @@ from django.conf import settings
 from django.utils.translation import get_language_info
 from playwright.sync_api import Page
 
+from .test_states import ensure_states
+
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 LIGHTHOUSE = Path(settings.BASE_DIR) / "node_modules" / "lighthouse"
@@ -24,6 +28,8 @@ PAGES = [
     "/commitments/NOR-2012-10/",  # its title, criteria and reading are in English only
     "/statements/norway-2012-04-16-universalisation/",
 ]
+# Issue 14: the states' map and table (197 rows, 240 shapes), and a state's page in French.
+STATE_PAGES = ["/states/", "/fr/states/NO/"]
 
 
 def run_lighthouse(urls: list[str]) -> dict:
@@ -36,7 +42,7 @@ def run_lighthouse(urls: list[str]) -> dict:
         [node, str(SCRIPT), *urls],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=480,  # ~4 s a page, ~25 s under a busy machine's load
         env=env,
         cwd=settings.BASE_DIR,
     )
@@ -45,7 +51,9 @@ def run_lighthouse(urls: list[str]) -> dict:
 
 
 def test_fallback_pages_score_100_in_accessibility_and_seo(live_server, partly_translated):
+    ensure_states()  # a transactional test before this one flushed them
     urls = [f"{live_server.url}{language}{path}" for language in LANGUAGES for path in PAGES]
+    urls += [f"{live_server.url}{path}" for path in STATE_PAGES]
     started = time.monotonic()
     report = run_lighthouse(urls)
     print(f"Lighthouse: {len(urls)} pages in {time.monotonic() - started:.1f} s")
