@@ -13,6 +13,7 @@ from commitments.models import (
     Commitment,
     Delegation,
     FollowUp,
+    Meeting,
     State,
     Statement,
     Status,
@@ -124,6 +125,15 @@ def make_sample():
         source_url="https://example.org/?q=%22%3E%3Cq7%3E",
         **text_fields(TreatyEvent, {"source_url"}),
     )
+    # Closed after the statement: offered in the "as at" menus, where its name is shown.
+    meeting = Meeting.objects.create(
+        code="xss-msp",
+        kind=Meeting.Kind.MEETING_OF_STATES_PARTIES,
+        start=datetime.date(2013, 9, 9),
+        end=datetime.date(2013, 9, 13),
+        source_url="https://example.org/?q=%22%3E%3Cq7%3E",
+        **text_fields(Meeting, {"code", "source_url"}),
+    )
     return Sample(
         staff=staff,
         member=member,
@@ -142,6 +152,7 @@ def make_sample():
             "commitments.followup": follow_up,
             "commitments.state": State.objects.get(country="IS"),
             "commitments.treatyevent": treaty_event,
+            "commitments.meeting": meeting,
             "axes.accessattempt": AccessAttempt.objects.create(
                 get_data="", post_data="", failures_since_start=1, **axes_fields
             ),

@@ -90,7 +90,8 @@ NOBODY     = by_role("L/L      L/L      403/403  403/403  403/403  403/403  403/
 # Lists and histories; an empty POST to a list (no action) shows the list again.
 READ       = by_role("L/L      L/L      403/403  200/200  200/200  200/200  200/200")
 READ_ONLY  = by_role("L/L      L/L      403/403  200/403  200/403  200/403  200/403")
-# Commitments are edited by editors; their statement, themes and articles by administrators.
+# Commitments are edited by editors; their statement, themes, articles and the Convention's
+# meetings by administrators.
 EDIT_COMMITMENT = by_role("L/L L/L      403/403  200/403  200/200  200/200  200/200")
 EDIT       = by_role("L/L      L/L      403/403  200/403  200/403  200/200  200/200")
 ADMINISTER = by_role("L/L      L/L      403/403  403/403  403/403  200/200  200/200")
@@ -286,9 +287,9 @@ AUTH_MODELS = r"admin/(?P<app>auth)/(?P<model>user|group)/"
 AXES_ATTEMPTS = r"admin/(?P<app>axes)/(?P<model>accessattempt)/"
 AXES_LOGS = r"admin/(?P<app>axes)/(?P<model>accessfailurelog|accesslog)/"
 FOLLOW_UPS = r"admin/(?P<app>commitments)/(?P<model>followup)/"
-OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article|delegation)/"
+OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article|delegation|meeting)/"
 IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
-AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme|delegation)/"
+AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme|delegation|meeting)/"
 COMMITMENT = "/admin/commitments/commitment/"
 STATES = r"admin/(?P<app>commitments)/(?P<model>state)/"
 TREATY_EVENTS = r"admin/(?P<app>commitments)/(?P<model>treatyevent)/"
