@@ -194,8 +194,15 @@ class _Rows:
         )
 
 
-def report_context(meeting, known_on=None):
-    """Everything the report shows, the same for the page and the PDF."""
+# The PDF lists at most this many verdict changes and follow-ups (the figures count them all):
+# a document of hundreds of pages takes WeasyPrint minutes to lay out (docs/benchmarks.md), and
+# a Presidency's report lists what is notable. The page lists them all.
+PDF_LISTED = 200
+
+
+def report_context(meeting, known_on=None, listed=None):
+    """Everything the report shows, the same for the page and the PDF. `listed`: at most so
+    many verdict changes and follow-ups listed (all of them are counted)."""
     previous = previous_meeting(meeting)
     since = previous.end if previous else treaty.OPENED_FOR_SIGNATURE
     before, after = Viewpoint(since, known_on), Viewpoint(meeting.end, known_on)
@@ -260,11 +267,13 @@ def report_context(meeting, known_on=None):
         "new_commitments": len(set(each_a) - set(each_b)),
         "verdict_changes": verdict_changes,
         "verdict_change_rows": mark_safe(  # noqa: S308 - each row is built by format_html
-            "\n".join(rows.verdict_change(*change) for change in verdict_changes)
+            "\n".join(rows.verdict_change(*change) for change in verdict_changes[:listed])
         ),
+        "verdict_changes_unlisted": max(len(verdict_changes) - (listed or len(verdict_changes)), 0),
         "follow_up_rows": mark_safe(  # noqa: S308 - each row is built by format_html
-            "\n".join(rows.follow_up(follow_up) for follow_up in follow_ups)
+            "\n".join(rows.follow_up(follow_up) for follow_up in follow_ups[:listed])
         ),
+        "follow_ups_unlisted": max(len(follow_ups) - (listed or len(follow_ups)), 0),
         "theme_rows": themes,
         "delegation_rows": delegations,
         "follow_ups": follow_ups,
@@ -300,9 +309,10 @@ def _context(request, meeting, pdf=False):
     return {
         **view,
         **_cite(request, view, title),
-        **report_context(meeting, known_on),
+        **report_context(meeting, known_on, listed=PDF_LISTED if pdf else None),
         "form": form,
         "pdf": pdf,
+        "page_url": request.build_absolute_uri(view["permalink"]),
         "title": title,
         "base_template": "commitments/report_print.html" if pdf else "public_base.html",
     }

@@ -245,6 +245,22 @@ def test_the_pdf_is_the_report_with_the_same_figures(client, tracker):
     assert "HIDDEN-NOTE" not in document
 
 
+def test_a_long_report_s_pdf_lists_the_first_and_counts_the_rest(client, tracker, monkeypatch):
+    """Hundreds of pages take WeasyPrint minutes: the PDF lists the first PDF_LISTED follow-ups
+    and verdict changes, counts them all, and sends the reader to the page for the rest."""
+    from commitments import reports
+
+    monkeypatch.setattr(reports, "PDF_LISTED", 1)
+    page = text(client.get(REPORT))
+    document = pdf_text(client.get(PDF))
+    assert "Presidency report" in page and "Raised at the UNGA" in page  # the page: all
+    assert "Raised at the UNGA" in document  # the first, by date (1 May 2013)
+    assert "Presidency report" not in document  # the second (9 September 2013)
+    assert "2 follow-ups that happened between the two dates" in document
+    assert "And 1 more, listed on the report's web page: http://testserver/reports/4MSP/" in document
+    assert figures(document) == figures(page)  # every figure still counts them all
+
+
 def test_the_pdf_keeps_the_day_it_is_recorded_on(client, tracker):
     yesterday = timezone.localdate() - datetime.timedelta(days=1)
     page = text(client.get(f"{REPORT}?known_on={yesterday.isoformat()}"))
