@@ -52,6 +52,7 @@ def build(scale: float, seed: int = 2012) -> dict:
         STATUSES_BY_KIND,
         Article,
         Commitment,
+        Delegation,
         FollowUp,
         Kind,
         Statement,
@@ -90,12 +91,13 @@ def build(scale: float, seed: int = 2012) -> dict:
             Statement(
                 title=f"Bench statement {s}",
                 slug=f"bench-{s:02d}",
-                delegation=f"Delegation {s}",
+                delegation=Delegation.objects.get_or_create(
+                    defaults={"kind": Delegation.Kind.ORGANISATION, "name_en": f"Delegation {s}"},
+                )[0],
                 meeting="Intersessional meetings",
                 place="Geneva",
                 date=date,
                 text="\n\n".join(paragraphs),
-                code=f"B{s:02d}",
             )
         )
     Statement.objects.bulk_create(statements)
@@ -106,7 +108,7 @@ def build(scale: float, seed: int = 2012) -> dict:
             commitment = Commitment(
                 statement=statement,
                 theme=themes[i % len(themes)],
-                reference=f"{statement.code}-{i:03d}",
+                reference=f"{statement.delegation.code}-{i:03d}",
                 title=f"Commitment {i} of {statement.title}",
                 quote=statement.text.split("\n\n")[i + 1].removesuffix(" We will report back."),
                 kind=kind,

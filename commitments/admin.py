@@ -23,6 +23,7 @@ from import_export.forms import ImportForm
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from simple_history.admin import SimpleHistoryAdmin
 
+from .delegations import country_code
 from .forms import (
     FOLLOW_UP_FIELDS,
     BulkFollowUpForm,
@@ -35,6 +36,7 @@ from .models import (
     STATEMENT_LANGUAGES,
     Article,
     Commitment,
+    Delegation,
     FollowUp,
     StaleVersion,
     Statement,
@@ -97,6 +99,15 @@ class AuditedAdmin(PublicDataAdmin, SimpleHistoryAdmin):
         if request.method == "POST":
             raise PermissionDenied
         return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class StatementFilter(admin.RelatedFieldListFilter):
+    """The statements by name, their delegations read with them: one query, not one a
+    statement."""
+
+    def field_choices(self, field, request, model_admin):
+        rows = Statement.objects.select_related("delegation__state").defer("text")
+        return [(statement.pk, str(statement)) for statement in rows]
 
 
 class OverdueFilter(admin.SimpleListFilter):
@@ -210,6 +221,10 @@ class CommitmentAdminForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["based_on_version"].initial = self.instance.version
+        if "statement" in self.fields:  # named by their delegations: read with them
+            self.fields["statement"].queryset = Statement.objects.select_related(
+                "delegation__state"
+            ).defer("text")
 
     def clean(self):
         data = super().clean()
@@ -275,10 +290,17 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         "owner",
         "published",
     ]
-    list_filter = ["theme", "state__status", "statement", OverdueFilter, "published", "kind"]
+    list_filter = [
+        "theme",
+        "state__status",
+        ("statement", StatementFilter),
+        OverdueFilter,
+        "published",
+        "kind",
+    ]
     # Every language's version, by column (a bare name would search the staff's language only).
     search_fields = ["reference", *columns("title"), "quote"]
-    list_select_related = ["theme", "owner"]
+    list_select_related = ["theme", "owner", "statement__delegation__state"]
     autocomplete_fields = ["owner"]
     filter_horizontal = ["articles"]
     readonly_fields = ["status", "progress", "last_follow_up_on", "created_at"]
@@ -565,7 +587,6 @@ class StatementAdminForm(forms.ModelForm):
             "title",
             "slug",
             "delegation",
-            "code",
             "meeting",
             "place",
             "date",
@@ -609,9 +630,18 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
     formats = [CSV]
     import_form_class = BoundedImportForm
     list_display = ["title", "delegation", "place", "date", "language"]
-    list_filter = ["delegation_en", "language"]
-    search_fields = [*columns("title"), *columns("delegation"), *columns("meeting"), "text"]
-    prepopulated_fields = {"slug": ["delegation", "date"]}
+    list_filter = ["delegation__kind", "language"]
+    list_select_related = ["delegation__state"]
+    search_fields = [
+        *columns("title"),
+        *(f"delegation__{column}" for column in columns("name")),
+        "delegation__code",
+        "delegation__state__country",
+        *columns("meeting"),
+        "text",
+    ]
+    autocomplete_fields = ["delegation"]
+    prepopulated_fields = {"slug": ["title", "date"]}
     date_hierarchy = "date"
     inlines = [CommitmentInline]
     readonly_fields = ["proposals_link"]
@@ -684,13 +714,13 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
             initial, n = [], 0
             for proposal in proposals:
                 n += 1
-                while f"{statement.code}-{year}-{n:02d}" in taken:
+                while f"{statement.delegation.code}-{year}-{n:02d}" in taken:
                     n += 1
                 initial.append(
                     {
                         "decision": ProposalForm.DISCARD,
                         "quote": proposal.sentence,
-                        "reference": f"{statement.code}-{year}-{n:02d}",
+                        "reference": f"{statement.delegation.code}-{year}-{n:02d}",
                         "kind": "continuous" if proposal.looks_continuous else "one_off",
                     }
                 )
@@ -744,6 +774,61 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
                 transaction.set_rollback(True)
                 return None
         return created
+
+
+class DelegationKindFilter(admin.SimpleListFilter):
+    title = _("kind")
+    parameter_name = "kind"
+
+    def lookups(self, request, model_admin):
+        return Delegation.Kind.choices
+
+    def queryset(self, request, queryset):
+        return queryset.filter(kind=self.value()) if self.value() else queryset
+
+
+class DelegationAdminForm(forms.ModelForm):
+    class Meta:
+        model = Delegation
+        fields = ["kind", "state", "name", "code"]
+
+    def clean_code(self):
+        return self.cleaned_data["code"].strip().upper()
+
+    def clean(self):
+        cleaned = super().clean()
+        kind, state = cleaned.get("kind"), cleaned.get("state")
+        if kind == Delegation.Kind.STATE and state is None:
+            self.add_error("state", _("Choose the state this delegation speaks for."))
+        if kind == Delegation.Kind.ORGANISATION:
+            if state is not None:
+                self.add_error("state", _("An organisation is not a state: leave this empty."))
+            if not (cleaned.get("name_en") or "").strip():
+                self.add_error("name_en", _("Give the organisation's name in English."))
+        return cleaned
+
+
+@admin.register(Delegation)
+class DelegationAdmin(AuditedAdmin):
+    """Who makes statements: a state (its name from its country code, in every language) or
+    an organisation (its name in each language)."""
+
+    form = DelegationAdminForm
+    list_display = ["code", "__str__", "kind", "country"]
+    list_filter = [DelegationKindFilter]
+    list_select_related = ["state"]
+    search_fields = ["code", *columns("name"), "state__country"]
+
+    def get_search_results(self, request, queryset, search_term):
+        # A state's name is not stored: "Norway" (or "Norvège") finds it by its country code.
+        results, duplicates = super().get_search_results(request, queryset, search_term)
+        if code := country_code(search_term):
+            results = results | queryset.filter(state__country=code)
+        return results, duplicates
+
+    @admin.display(description=_("country code"), ordering="state__country")
+    def country(self, obj):
+        return obj.country_code
 
 
 @admin.register(Theme)

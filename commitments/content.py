@@ -22,7 +22,10 @@ LANGUAGE_CODES = [code for code, _name in settings.LANGUAGES]
 
 
 def version(obj, field, language):
-    """The stored version of `field` in `language`, or "" if there is none."""
+    """The stored version of `field` in `language`, or "" if there is none. An object may
+    say itself (`version_of`): a state delegation's name comes from its country code."""
+    if reader := getattr(obj, "version_of", None):
+        return reader(field, language)
     return (getattr(obj, f"{field}_{language}", None) or "").strip()
 
 

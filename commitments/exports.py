@@ -53,7 +53,8 @@ COMMITMENT_CONTENT = _content(
     {
         "title": "title",
         "statement": "statement__title",
-        "delegation": "statement__delegation",
+        # A state's name comes from its country code, in each language (Delegation.version_of).
+        "delegation": "statement__delegation__name",
         "theme": "theme__name",
         "quote": "quote",  # the words as delivered: never translated
         "criteria": "criteria",
@@ -66,9 +67,13 @@ FOLLOW_UP_CONTENT = _content(
 
 
 def _read(obj, path):
-    for name in path.split("__"):
+    *relations, last = path.split("__")
+    for name in relations:
         obj = getattr(obj, name)
-    return obj
+    if reader := getattr(obj, "version_of", None):  # a delegation: a state's name is not stored
+        field, _sep, language = last.rpartition("_")
+        return reader(field, language)
+    return getattr(obj, last)
 
 
 def _in_every_language(get, content):
@@ -111,6 +116,8 @@ COMMITMENT_FIELDS = [
     "criteria",
     "reading",
     *(name for column in COMMITMENT_CONTENT for name in _versions(column)),
+    "delegation_code",
+    "delegation_country",
 ]
 
 FOLLOW_UP_FIELDS = [
@@ -164,6 +171,8 @@ def commitment_records(request, commitments, point):
             "criteria": content.pop("criteria") or None,
             "reading": content.pop("reading") or None,
             **content,  # the other languages' versions
+            "delegation_code": commitment.statement.delegation.code,
+            "delegation_country": commitment.statement.delegation.country_code or None,
         }
 
 

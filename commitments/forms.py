@@ -1,6 +1,5 @@
 import datetime
 import functools
-from types import SimpleNamespace
 
 from django import forms
 from django.conf import settings
@@ -9,12 +8,13 @@ from django.utils import formats, timezone
 from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 
-from .content import LANGUAGE_CODES, localized
+from .content import LANGUAGE_CODES, localized, version
 from .models import (
     NOTE_MAX_LENGTH,
     STATUS_INFO,
     Article,
     Commitment,
+    Delegation,
     FollowUp,
     Kind,
     StaffPreference,
@@ -337,17 +337,32 @@ class LanguageSelect(forms.Select):
 
 
 def public_delegations():
-    """[(key, its name in the page's language)] for the delegations whose statements hold a
-    published commitment. The key, in addresses and filters, is the English name: an address
-    means the same in every language."""
-    columns = [f"delegation_{code}" for code in LANGUAGE_CODES]
+    """The delegations whose statements hold a published commitment, by name in the page's
+    language. Their key, in addresses and filters, is their code (NOR): an address means the
+    same in every language."""
     rows = (
-        Statement.objects.filter(commitments__published=True)
-        .values(*columns)
+        Delegation.objects.filter(statements__commitments__published=True)
+        .select_related("state")
         .distinct()
-        .order_by("delegation_en")
     )
-    return [(row["delegation_en"], localized(SimpleNamespace(**row), "delegation")) for row in rows]
+    return sorted(rows, key=lambda row: (localized(row, "name").plain.casefold(), row.code))
+
+
+class DelegationChoiceField(forms.ChoiceField):
+    """The delegation filter: a delegation's code, or (as addresses gave it before codes) its
+    name in any of the tracker's languages, any case; `aliases` is set by the form."""
+
+    aliases = None
+
+    def to_python(self, value):
+        value = super().to_python(value).strip()
+        if value and self.aliases is not None:
+            return self.aliases().get(value.casefold(), value)
+        return value
+
+    def bound_data(self, data, initial):
+        # The menu shows the delegation an address names however it names it.
+        return self.to_python(data) if isinstance(data, str) else data
 
 
 def _day_field(label, field=forms.DateField, **kwargs):
@@ -406,7 +421,7 @@ class PublicFilterForm(forms.Form):
     )
     # Only the delegations the public can see (those with a published commitment); read
     # once per form, and only if the menu is drawn or a delegation is asked for.
-    delegation = forms.ChoiceField(label=_("Delegation"), required=False, widget=LanguageSelect)
+    delegation = DelegationChoiceField(label=_("Delegation"), required=False, widget=LanguageSelect)
     article = forms.ModelChoiceField(
         label=_("Convention article"),
         queryset=Article.objects.all(),
@@ -427,15 +442,22 @@ class PublicFilterForm(forms.Form):
     def __init__(self, data=None, **kwargs):
         super().__init__(data, **kwargs)
         # Names in the page's language, "(English)" where there is no version in it.
-        self.delegations = functools.cache(public_delegations)
+        self.public_delegations = functools.cache(public_delegations)
+        self.delegations = functools.cache(
+            lambda: [(row.code, localized(row, "name")) for row in self.public_delegations()]
+        )
         self.fields["delegation"].choices = lambda: [
             ("", gettext("All delegations")),
             *((key, name.label) for key, name in self.delegations()),
         ]
+        self.fields["delegation"].aliases = functools.cache(self._delegation_aliases)
         self.fields["theme"].label_from_instance = lambda theme: localized(theme, "name").label
+        self.fields["statement"].queryset = Statement.objects.defer("text").select_related(
+            "delegation__state"
+        )
         self.fields["statement"].label_from_instance = lambda statement: ", ".join(
             (
-                localized(statement, "delegation").plain,
+                localized(statement.delegation, "name").plain,
                 localized(statement, "place").plain,
                 formats.date_format(statement.date),
             )
@@ -444,6 +466,17 @@ class PublicFilterForm(forms.Form):
             _("Art. %(number)s — %(title)s")
             % {"number": article.number, "title": localized(article, "title").plain}
         )
+
+    def _delegation_aliases(self):
+        """{code or name, casefolded: code} for the delegations the menu offers."""
+        aliases = {}
+        for row in self.public_delegations():
+            for language in LANGUAGE_CODES:
+                if text := version(row, "name", language):
+                    aliases.setdefault(text.casefold(), row.code)
+        for row in self.public_delegations():
+            aliases[row.code.casefold()] = row.code
+        return aliases
 
     def _not_future(self, name):
         value = self.cleaned_data[name]

@@ -173,8 +173,12 @@ class Statement(models.Model):
         unique=True,
         help_text=_("Used in the statement's public address."),
     )
-    delegation = models.CharField(
-        _("delegation"), max_length=120, help_text=_("Who made the statement, e.g. Norway.")
+    delegation = models.ForeignKey(
+        "Delegation",
+        verbose_name=_("delegation"),
+        on_delete=models.PROTECT,
+        related_name="statements",
+        help_text=_("Who made the statement: a state or an organisation."),
     )
     meeting = models.CharField(_("meeting"), max_length=300)
     place = models.CharField(_("place"), max_length=120)
@@ -194,18 +198,13 @@ class Statement(models.Model):
             "The full text, exactly as delivered. Paragraphs are separated by blank lines."
         ),
     )
-    code = models.CharField(
-        _("code"),
-        max_length=3,
-        help_text=_("Three-letter code of the delegation, used in commitment references (NOR)."),
-    )
 
     history = HistoricalRecords()
 
     class Meta:
         verbose_name = _("statement")
         verbose_name_plural = _("statements")
-        ordering = ["-date", "delegation"]
+        ordering = ["-date", "delegation__code"]
 
     def __str__(self):
         return f"{self.delegation}, {self.place}, {self.date:%d %B %Y}"
@@ -513,7 +512,7 @@ class CommitmentQuerySet(models.QuerySet):
         if statement is not None:
             qs = qs.filter(statement=statement)
         if delegation:
-            qs = qs.filter(statement__delegation_en=delegation)  # the key: forms.public_delegations
+            qs = qs.filter(statement__delegation__code=delegation)  # forms.public_delegations
         if article is not None:
             qs = qs.filter(articles=article)
         if status:
@@ -546,7 +545,9 @@ class CommitmentQuerySet(models.QuerySet):
 
     def for_list(self):
         return (
-            self.select_related("theme", "statement").defer("statement__text").order_by("reference")
+            self.select_related("theme", "statement__delegation__state")
+            .defer("statement__text")
+            .order_by("reference")
         )
 
     def overdue(self, today=None):
@@ -559,7 +560,7 @@ class CommitmentQuerySet(models.QuerySet):
     def summaries(self, by="theme_id"):
         """(ProgressSummary of them all, {group: ProgressSummary}) in one query; groups are
         the values of the field `by` (theme pk by default; e.g. "statement_id",
-        "statement__delegation"). See summaries_by()."""
+        "statement__delegation__code"). See summaries_by()."""
         overall, groups = self.summaries_by(by)
         return overall, groups
 
@@ -1615,3 +1616,17 @@ class Delegation(models.Model):
         if self.state_id:
             return self.state.country.name
         return self.name
+
+    def version_of(self, field, language):
+        """content.version's reading of `field` in `language`: a state's name is
+        django-countries' in that language (every language has one); an organisation's is
+        its translated name, "" where that version is missing."""
+        if field == "name" and self.state_id:
+            with translation.override(language):
+                return str(self.state.country.name)
+        return (getattr(self, f"{field}_{language}", None) or "").strip()
+
+    @property
+    def country_code(self):
+        """A state's ISO 3166 alpha-2 code (NO), "" for an organisation."""
+        return self.state.country.code if self.state_id else ""

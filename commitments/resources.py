@@ -25,7 +25,9 @@ from django.utils.translation import ngettext
 from import_export import fields, resources, results, widgets
 from import_export.instance_loaders import CachedInstanceLoader
 
-from .models import Article, Commitment, Statement, Theme
+from .content import LANGUAGE_CODES, version
+from .delegations import country_code
+from .models import Article, Commitment, Delegation, Statement, Theme
 from .records import changed, claim_version
 from .spreadsheets import neutralise, unneutralise
 from .translation import ORIGINAL, OTHER_LANGUAGES, TRANSLATED, columns
@@ -307,31 +309,122 @@ class BoundedResource(resources.ModelResource):
             changed()
 
 
+class DelegationWidget(widgets.ForeignKeyWidget):
+    """A statement's delegation in a file: written as its English name, read from its name
+    (in any of the tracker's languages) or its code (delegations.find), the table read once
+    an import. One that is not there is the row's error: delegations are added in the admin,
+    never made up by an import."""
+
+    def __init__(self):
+        super().__init__(Delegation, "code")
+
+    def clean(self, value, row=None, **kwargs):
+        text = str(value or "").strip()
+        if not text:
+            return None
+        if not hasattr(self, "_rows"):
+            self._rows = list(Delegation.objects.select_related("state"))
+            self._by_key = {}
+            for delegation in self._rows:
+                for language in LANGUAGE_CODES:
+                    if name := version(delegation, "name", language):
+                        self._by_key.setdefault(name.casefold(), delegation)
+            for delegation in self._rows:  # a code wins over a name
+                self._by_key[delegation.code.casefold()] = delegation
+        found = self._by_key.get(text.casefold())
+        if found is None and (country := country_code(text)):
+            found = next((d for d in self._rows if d.country_code == country), None)
+        if found is None:
+            raise ValueError(
+                _(
+                    "No delegation “%(value)s”. Give a delegation's code (NOR) or name, or add "
+                    "the delegation in the admin first."
+                )
+                % {"value": text}
+            )
+        return found
+
+    def render(self, value, obj=None, **kwargs):
+        return version(value, "name", ORIGINAL) if value else ""
+
+
 class StatementResource(BoundedResource):
+    delegation = fields.Field(
+        attribute="delegation", column_name="delegation", widget=DelegationWidget()
+    )
+    # Written for the reader, read back to check: the delegation's code and its names in the
+    # other languages come from the delegation (the admin's Delegations), not from the file.
+    code = fields.Field(column_name="code", readonly=True)
+    delegation_fr = fields.Field(column_name="delegation_fr", readonly=True)
+    delegation_es = fields.Field(column_name="delegation_es", readonly=True)
+
     class Meta:
         model = Statement
         import_id_fields = ["slug"]
         instance_loader_class = CachedInstanceLoader
-        fields = with_versions(
-            Statement,
-            [
-                "slug",
-                "title",
-                "delegation",
-                "code",
-                "meeting",
-                "place",
-                "date",
-                "language",
-                "source_url",
-                "text",
-            ],
-        )
+        # The shape of the files written before delegations were their own records: the
+        # delegation's other languages where its text's versions were.
+        fields = [
+            "slug",
+            "title",
+            "delegation",
+            "code",
+            "meeting",
+            "place",
+            "date",
+            "language",
+            "source_url",
+            "text",
+            *columns("title", OTHER_LANGUAGES),
+            "delegation_fr",
+            "delegation_es",
+            *columns("meeting", OTHER_LANGUAGES),
+            *columns("place", OTHER_LANGUAGES),
+        ]
         export_order = fields
         skip_unchanged = True
         report_skipped = True
         clean_model_instances = True
         use_transactions = True
+
+    def get_queryset(self):
+        return Statement.objects.select_related("delegation__state")
+
+    def dehydrate_code(self, statement):
+        return statement.delegation.code if statement.delegation_id else ""
+
+    def dehydrate_delegation_fr(self, statement):
+        return version(statement.delegation, "name", "fr") if statement.delegation_id else ""
+
+    def dehydrate_delegation_es(self, statement):
+        return version(statement.delegation, "name", "es") if statement.delegation_id else ""
+
+    def import_instance(self, instance, row, **kwargs):
+        """The delegation from its name or its code, whichever the row gives; both given,
+        they must name the same one."""
+        widget = self.fields["delegation"].widget
+        name, code = (str(row.get(column) or "").strip() for column in ("delegation", "code"))
+        errors = {}
+        found = {}
+        for column, text in (("delegation", name), ("code", code)):
+            try:
+                found[column] = widget.clean(text)
+            except ValueError as error:
+                errors["delegation"] = ValidationError(str(error))
+        both = not errors and found.get("delegation") and found.get("code")
+        if both and found["delegation"] != found["code"]:
+            errors["delegation"] = ValidationError(
+                _(
+                    "“%(name)s” and the code “%(code)s” are two different delegations "
+                    "(%(other)s). Give one, or make them agree."
+                )
+                % {"name": name, "code": code, "other": found["code"].code}
+            )
+        if errors:
+            raise ValidationError(errors)
+        if not name and found.get("code"):
+            row["delegation"] = found["code"].code
+        super().import_instance(instance, row, **kwargs)
 
 
 class CommitmentResource(BoundedResource):

@@ -20,7 +20,7 @@ from .models import Article, Commitment, Delegation, FollowUp, Meeting, Statemen
 TRANSLATED = {
     Theme: ("name", "description"),
     Article: ("title",),
-    Statement: ("title", "delegation", "meeting", "place"),
+    Statement: ("title", "meeting", "place"),
     Commitment: ("title", "criteria", "reading"),
     FollowUp: ("public_note", "evidence_label"),
     Meeting: ("name", "place"),

@@ -45,6 +45,7 @@ from .models import (
     STATUS_INFO,
     Article,
     Commitment,
+    Delegation,
     FollowUp,
     StaffPreference,
     StaleVersion,
@@ -109,7 +110,9 @@ def permission_required(perm):
 
 def _published_commitment(reference, point=NOW):
     return get_object_or_404(
-        Commitment.objects.published().as_of(point).select_related("statement", "theme"),
+        Commitment.objects.published()
+        .as_of(point)
+        .select_related("statement__delegation__state", "theme"),
         reference=reference,
     )
 
@@ -211,7 +214,9 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     # The figures, the chart and the list cover the same commitments: the filtered ones.
     today = timezone.localdate()
     until = point.as_at or today
-    summary, by_theme, by_delegation = matching.summaries_by("theme_id", "statement__delegation_en")
+    summary, by_theme, by_delegation = matching.summaries_by(
+        "theme_id", "statement__delegation__code"
+    )
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
     if filtered:
         history = progress_history(until, point.known_on, selection=matching)
@@ -309,7 +314,7 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
                 request,
                 viewpoint,
                 localized(commitment, "title").plain,
-                localized(commitment.statement, "delegation").plain,
+                localized(commitment.statement.delegation, "name").plain,
                 commitment.reference,
             ),
             "commitment": commitment,
@@ -333,7 +338,7 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ensure_current()
     form = PublicFilterForm(request.GET)
     point, _filters = form.selection()
-    statement = get_object_or_404(Statement, slug=slug)
+    statement = get_object_or_404(Statement.objects.select_related("delegation__state"), slug=slug)
     # Its commitments as seen from the date shown: those made and entered by then.
     seen = public_commitments(point).filter(statement=statement)
     commitments = list(seen.only("reference", "quote", "statement_id"))
@@ -348,7 +353,7 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
                 request,
                 viewpoint,
                 localized(statement, "title").plain,
-                localized(statement, "delegation").plain,
+                localized(statement.delegation, "name").plain,
             ),
             "form": form,
             "statement": statement,
@@ -374,7 +379,9 @@ def statement_list(request: HtmxHttpRequest) -> HttpResponse:
     _overall, by_statement = public_commitments(point).summaries(by="statement_id")
     page = _page(
         request,
-        Statement.objects.filter(pk__in=list(by_statement)).defer("text"),
+        Statement.objects.filter(pk__in=list(by_statement))
+        .defer("text")
+        .select_related("delegation__state"),
         STATEMENTS_PER_PAGE,
     )
     viewpoint = _viewpoint_context(point, reverse("statement_list"))
@@ -504,7 +511,8 @@ def _staff_entry(request, reference, form_class, done_message):
     what was typed kept. The one flow behind a follow-up and a confirmation; `done_message`
     takes the status label and the reference."""
     commitment = get_object_or_404(
-        Commitment.objects.select_related("statement", "theme", "owner"), reference=reference
+        Commitment.objects.select_related("statement__delegation__state", "theme", "owner"),
+        reference=reference,
     )
     form = form_class(request.POST, commitment=commitment)
     if form.is_valid():
@@ -627,7 +635,16 @@ TRANSLATION_ITEMS = 50  # items of each other kind listed (the count says how ma
 def _translation_queue(request, language, bound=None):
     kinds = [
         (Commitment, Commitment.objects.filter(published=True)),
-        (Statement, Statement.objects.filter(commitments__published=True).distinct()),
+        (
+            Statement,
+            Statement.objects.filter(commitments__published=True)
+            .distinct()
+            .select_related("delegation__state"),
+        ),
+        (
+            Delegation,
+            Delegation.objects.filter(statements__commitments__published=True).distinct(),
+        ),
         (Theme, Theme.objects.filter(commitments__published=True).distinct()),
         (Article, Article.objects.all()),
     ]

@@ -47,8 +47,7 @@ class StatementFactory(factory.django.DjangoModelFactory):
 
     title = "Statement on universalisation"
     slug = factory.Sequence(lambda n: f"statement-{n}")
-    delegation = "Testland"
-    code = "TST"
+    delegation = factory.SubFactory("tests.factories.DelegationFactory")
     meeting = "Intersessional meetings"
     place = "Geneva"
     date = datetime.date(2012, 4, 16)

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.auth.models import Group
 
-from commitments.models import Article, Commitment, FollowUp, Statement, Status, Theme
+from commitments.models import Article, Commitment, Delegation, FollowUp, Statement, Status, Theme
 from commitments.records import record_follow_up
 
 from .conftest import CANARY
@@ -57,8 +57,13 @@ def make_sample():
     theme = Theme.objects.create(slug="theme-x", position=1, **text_fields(Theme, {"slug"}))
     article = Article.objects.create(number=99, title=payload())
     quote = f"We will {PAYLOAD} ratify."
+    # An organisation: its name is typed by staff, in each language (a state's is not).
+    delegation = Delegation.objects.create(
+        kind=Delegation.Kind.ORGANISATION, code="XSS", **text_fields(Delegation, {"code"})
+    )
     statement = Statement.objects.create(
         slug="statement-x",
+        delegation=delegation,
         date=datetime.date(2012, 4, 16),
         source_url="https://example.org/?q=%22%3E%3Cq7%3E",
         **{
@@ -113,6 +118,7 @@ def make_sample():
             "auth.group": group,
             "commitments.commitment": commitment,
             "commitments.statement": statement,
+            "commitments.delegation": delegation,
             "commitments.theme": theme,
             "commitments.article": article,
             "commitments.followup": follow_up,

@@ -378,8 +378,9 @@ def test_admin_links_to_the_staff_page_for_roles_that_may_read_it(client, seeded
 
 
 def statement_data(statement, **changes):
-    data = {field: getattr(statement, field) for field in ("slug", "language", "code")}
-    data.update(versions(statement, "title", "delegation", "meeting", "place"))
+    data = {field: getattr(statement, field) for field in ("slug", "language")}
+    data["delegation"] = statement.delegation_id
+    data.update(versions(statement, "title", "meeting", "place"))
     data.update(
         date=statement.date.isoformat(),
         text=statement.text,

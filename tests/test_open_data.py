@@ -75,6 +75,8 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
         "title_fr", "title_es", "statement_fr", "statement_es", "delegation_fr",
         "delegation_es", "theme_fr", "theme_es", "criteria_fr", "criteria_es", "reading_fr",
         "reading_es",
+        # Issue 14: who made the statement, by code, and a state's ISO 3166 alpha-2 code.
+        "delegation_code", "delegation_country",
     ]  # fmt: skip
     assert csv_header(client.get("/data/follow-ups.csv")) == [
         "id", "commitment", "commitment_url", "happened_on", "status", "status_label",
@@ -380,8 +382,12 @@ def test_commitment_exports_carry_every_language_whatever_the_visitors(versions)
         "statement": seeded.statement.title_en,
         "statement_fr": seeded.statement.title_fr,
         "statement_es": seeded.statement.title_es,
-        "delegation": seeded.statement.delegation_en,
-        "delegation_fr": seeded.statement.delegation_fr,
+        # A state's names come from its country code (issue 14), with its code and country.
+        "delegation": "Norway",
+        "delegation_fr": "Norvège",
+        "delegation_es": "Noruega",
+        "delegation_code": "NOR",
+        "delegation_country": "NO",
         "theme": seeded.theme.name_en,
         "theme_fr": seeded.theme.name_fr,
         "theme_es": seeded.theme.name_es,
@@ -439,11 +445,14 @@ def test_follow_up_exports_carry_every_language_and_no_internal_note(versions):
 
 def test_every_exported_translatable_text_has_a_column_per_language():
     """One home: the columns follow TRANSLATED, so a field translated later gets its own."""
-    for content, fields in [
-        (COMMITMENT_CONTENT, COMMITMENT_FIELDS),
-        (FOLLOW_UP_CONTENT, FOLLOW_UP_FIELDS),
+    for content, fields, later in [
+        (COMMITMENT_CONTENT, COMMITMENT_FIELDS, ["delegation_code", "delegation_country"]),
+        (FOLLOW_UP_CONTENT, FOLLOW_UP_FIELDS, []),
     ]:
         assert content
         added = [f"{column}_{code}" for column in content for code in ("fr", "es")]
-        assert fields[-len(added) :] == added  # at the end: the schema only grows there
+        # At the end when they were added (the schema only grows there); later columns after.
+        end = len(fields) - len(later)
+        assert fields[end - len(added) : end] == added
+        assert fields[end:] == later
     assert "quote" not in COMMITMENT_CONTENT  # the words as delivered: never translated

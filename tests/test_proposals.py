@@ -6,7 +6,7 @@ from commitments.management.commands.seed import NORWAY_2012_COMMITMENTS
 from commitments.models import Commitment, Statement, Theme
 from commitments.proposals import propose, sentences
 
-from .factories import StatementFactory
+from .factories import DelegationFactory, StatementFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -50,8 +50,7 @@ def test_adding_a_statement_leads_to_its_proposals(client, administrator, db):
         {
             "title_en": "Statement",
             "slug": "testland-2013",
-            "delegation_en": "Testland",
-            "code": "TST",
+            "delegation": DelegationFactory().pk,
             "meeting_en": "Meeting",
             "place_en": "Oslo",
             "date": "2013-09-10",

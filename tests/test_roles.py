@@ -269,9 +269,9 @@ AUTH_MODELS = r"admin/(?P<app>auth)/(?P<model>user|group)/"
 AXES_ATTEMPTS = r"admin/(?P<app>axes)/(?P<model>accessattempt)/"
 AXES_LOGS = r"admin/(?P<app>axes)/(?P<model>accessfailurelog|accesslog)/"
 FOLLOW_UPS = r"admin/(?P<app>commitments)/(?P<model>followup)/"
-OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article)/"
+OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article|delegation)/"
 IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
-AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme)/"
+AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme|delegation)/"
 COMMITMENT = "/admin/commitments/commitment/"
 
 URL_TABLE = [

@@ -81,7 +81,10 @@ def test_seeded_statement_text_is_the_whole_speech_from_the_file(seeded):
 
 def test_seed_loads_the_2012_norwegian_statement_and_ten_commitments(seeded):
     statement = Statement.objects.get()
-    assert statement.delegation == "Norway"
+    # Norway is the state's delegation: its name from its country code, NOR in references.
+    assert (statement.delegation.kind, statement.delegation.code) == ("state", "NOR")
+    assert statement.delegation.state.country.code == "NO"
+    assert str(statement.delegation) == "Norway"
     assert statement.date.isoformat() == "2012-04-16"
     assert statement.place == "Geneva"
     assert SHARED in statement.text

@@ -25,6 +25,7 @@ from commitments.records import record_follow_up
 from .conftest import member_of
 from .factories import (
     CommitmentFactory,
+    DelegationFactory,
     StateFactory,
     StatementFactory,
     TreatyEventFactory,
@@ -175,7 +176,8 @@ def dangling_references(html: bytes) -> list[str]:
 def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     pages = {}
     # A second delegation: the dashboard breaks its figures down by delegation.
-    CommitmentFactory(statement=StatementFactory(delegation="Ruritania"), reference="RUR-1")
+    ruritania = DelegationFactory(name="Ruritania", code="RUR")
+    CommitmentFactory(statement=StatementFactory(delegation=ruritania), reference="RUR-1")
     for url in PUBLIC_PAGES:
         response = client.get(url)
         assert response.status_code in {200, 404}, url

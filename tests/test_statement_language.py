@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 
 from commitments.models import Commitment, Statement
 
-from .factories import CommitmentFactory, StatementFactory
+from .factories import CommitmentFactory, DelegationFactory, StatementFactory
 from .test_proposals import FRENCH, proposal_data, propose_url
 
 pytestmark = pytest.mark.django_db
@@ -134,7 +134,7 @@ def test_a_near_miss_proposal_gets_the_helpful_message_and_creates_nothing(
 
 
 def test_a_statement_language_is_a_code_the_tracker_knows(db):
-    statement = StatementFactory.build(language="French")
+    statement = StatementFactory.build(language="French", delegation=DelegationFactory())
     with pytest.raises(ValidationError) as error:
         statement.full_clean()
     assert "“french” is not a language code this tracker knows" in str(error.value)
@@ -144,15 +144,18 @@ def test_a_statement_language_is_a_code_the_tracker_knows(db):
         assert statement.language == stored
 
 
+def coordinators():
+    """An organisation named in English and French (issue 14: delegations are records)."""
+    return DelegationFactory(name="Coordinators", name_fr="Coordonnateurs", code="COO")
+
+
 def statement_form(**changes):
     return {
         # Side by side: English (required) and French.
         "title_en": "Statement on universalisation",
         "title_fr": "Déclaration",
         "slug": "coordonnateurs-2013",
-        "delegation_en": "Coordinators",
-        "delegation_fr": "Coordonnateurs",
-        "code": "COO",
+        "delegation": coordinators().pk,
         "meeting_en": "Intersessional meetings",
         "meeting_fr": "Réunions intersessionnelles",
         "place_en": "Geneva",

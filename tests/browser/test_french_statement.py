@@ -13,6 +13,7 @@ from commitments.models import Commitment
 from tests.conftest import member_of
 
 from ..test_proposals import FRENCH
+from ..test_statement_language import coordinators
 from .test_staff_flow import log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -28,19 +29,23 @@ def test_staff_add_a_french_statement_accept_its_commitments_and_the_public_read
     page: Page, live_server
 ):
     call_command("seed", verbosity=0)
+    # The delegation is a record staff add once (the admin's Delegations), then choose.
+    coordinators()
     administrator = member_of("administrators")
     log_in(page, live_server, administrator.username, "/admin/commitments/statement/add/")
     # Side by side: the English version (required) and the French one.
     for field, english, french in (
         ("title", "Coordinators' statement", "Déclaration des coordonnateurs"),
-        ("delegation", "Coordinators", "Coordonnateurs"),
         ("meeting", "Intersessional meetings", "Réunions intersessionnelles"),
         ("place", "Geneva", "Genève"),
     ):
         page.locator(f"#id_{field}_en").fill(english)
         page.locator(f"#id_{field}_fr").fill(french)
     page.get_by_label("Slug").fill("coordonnateurs-2013")
-    page.get_by_label("Code").fill("COO")
+    # Chosen by name or code in the delegation's search box (the admin's autocomplete).
+    page.locator("#id_delegation + .select2").click()
+    page.locator(".select2-search__field").fill("coord")
+    page.get_by_role("option", name="Coordinators").click()
     page.locator("#id_date").fill("2013-04-16")
     page.locator("#id_language").select_option(label="French (fr)")
     page.get_by_label("Text").fill(FRENCH)

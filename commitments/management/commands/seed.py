@@ -6,10 +6,11 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.db.models import Q
 
-from commitments.models import Article, Commitment, Kind, Statement, Theme
+from commitments.models import Article, Commitment, Delegation, Kind, State, Statement, Theme
 from commitments.records import changed
 
 SEED_DIR = Path(__file__).resolve().parents[2] / "seed"
+STATES = Path(__file__).resolve().parents[2] / "data" / "states.json"
 # {"themes": {slug: {language: {field: text}}}, "articles": {number: …}, "statements": {slug: …},
 # "commitments": {reference: …}}: the seed's French and Spanish versions.
 TRANSLATIONS = json.loads((SEED_DIR / "translations.json").read_text(encoding="utf-8"))
@@ -70,8 +71,7 @@ NORWAY_2012 = {
     "slug": "norway-2012-04-16-universalisation",
     "file": "2012-04-16-norway-ccm-universalisation.txt",
     "title": "Norwegian statement on universalisation",
-    "delegation": "Norway",
-    "code": "NOR",
+    "delegation": ("NO", "NOR"),  # the state (ISO 3166 alpha-2) and its code in references
     "meeting": "Convention on Cluster Munitions, intersessional meetings, April 2012",
     "place": "Geneva",
     "date": datetime.date(2012, 4, 16),
@@ -319,6 +319,17 @@ def statement_text(filename):
     return raw[start:].strip()
 
 
+def state_delegation(country, code):
+    """The state's delegation: the one staff may already have (by its state or its code),
+    else a new one."""
+    # Every state is there (migration 0014); a test database emptied since gets it back.
+    regions = json.loads(STATES.read_text(encoding="utf-8"))["states"]
+    region = next(row["region"] for row in regions if row["country"] == country)
+    state, _new = State.objects.get_or_create(country=country, defaults={"region": region})
+    found = Delegation.objects.filter(Q(state=state) | Q(code=code)).first()
+    return found or Delegation.objects.create(kind=Delegation.Kind.STATE, state=state, code=code)
+
+
 class Command(BaseCommand):
     help = (
         "Load the 2012 Norwegian statement and its commitments. Safe to run again: what it "
@@ -364,10 +375,11 @@ class Command(BaseCommand):
             return 0
         statement = Statement.objects.create(
             **{
-                f"{k}_en" if k in ("title", "delegation", "meeting", "place") else k: v
+                f"{k}_en" if k in ("title", "meeting", "place") else k: v
                 for k, v in fields.items()
-                if k != "file"
+                if k not in ("file", "delegation")
             },
+            delegation=state_delegation(*fields["delegation"]),
             text=statement_text(fields["file"]),
             **translated("statements", fields["slug"]),
         )
