@@ -285,6 +285,14 @@ URL_TABLE = [
     Route("<lang>/statements/", PUBLIC, public=True),
     Route("<lang>/statements/<slug:slug>/", PUBLIC, public=True),
     Route("<lang>/feed/", PUBLIC, public=True),
+    # Issue 14: the states' map and table, and a state's page (any state: Norway).
+    Route("<lang>/states/", PUBLIC, public=True),
+    Route(
+        "<lang>/states/<str:code>/",
+        PUBLIC,
+        url=lambda s, m: reverse("state_detail", args=["NO"]),
+        public=True,
+    ),
     # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
     Route(
         r"\^data/(?P<name>commitments|follow-ups)\\\.\(\?P<fmt>csv\|json\)\$",
