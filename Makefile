@@ -5,7 +5,7 @@ PY := $(VENV)/bin/python
 CHROMIUM_PATH ?= /usr/bin/chromium
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install run serve test lint format browser checkers bench clean messages
+.PHONY: install run serve test lint format browser checkers pdf-libs bench bench-report clean messages
 
 $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "ccmtracker needs Python 3.12 or newer; found " + sys.version.split()[0] + ". With pyenv: pyenv install 3.13")'
@@ -19,7 +19,7 @@ install: $(VENV)/.installed
 ## Serve the tracker on http://127.0.0.1:8000 (PORT=8001 make run for another port) with the
 ## seed statement and a local staff login.
 PORT ?= 8000
-run: install
+run: install pdf-libs
 	DJANGO_DEBUG=1 $(PY) manage.py migrate --no-input
 	DJANGO_DEBUG=1 $(PY) manage.py seed
 	PORT=$(PORT) DJANGO_DEBUG=1 $(PY) manage.py create_local_staff
@@ -28,7 +28,7 @@ run: install
 ## The production configuration on one machine: DEBUG off, gunicorn (workers: see
 ## gunicorn.conf.py), static files by whitenoise. Needs DJANGO_SECRET_KEY and
 ## DJANGO_ALLOWED_HOSTS, and a TLS proxy in front (README, "Production").
-serve: install
+serve: install pdf-libs
 	$(PY) manage.py check --deploy --fail-level WARNING
 	$(PY) manage.py migrate --no-input
 	$(PY) manage.py collectstatic --no-input -v 0
@@ -36,7 +36,7 @@ serve: install
 
 ## Run the whole suite, browser tests included (installs Debian's Chromium, and the Nu HTML
 ## Checker with Java, if missing).
-test: install browser checkers
+test: install browser checkers pdf-libs
 	$(PY) -m pytest
 
 lint: install
@@ -56,12 +56,30 @@ bench: install
 	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk; fi; }
 	$(PY) bench/run.py
 
+## The meeting report's time to render, HTML and PDF, at 2,000 commitments and 50,000
+## follow-ups (bench/report.py): its own database under var/bench/; writes its part of
+## docs/benchmarks.md.
+bench-report: install pdf-libs
+	$(PY) bench/report.py
+
 browser:
 	@if [ ! -x "$(CHROMIUM_PATH)" ]; then \
 	  echo "Installing Debian's chromium for the browser tests..."; \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
 	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq chromium; \
 	  else echo "Browser tests need Chromium: install it, or set CHROMIUM_PATH to a Chromium binary."; exit 1; fi; \
+	fi
+
+## The meeting report's PDF (WeasyPrint) needs Pango and a font: Debian's libpango-1.0-0,
+## libpangoft2-1.0-0 and fonts-dejavu-core, installed when WeasyPrint cannot load or the font
+## is missing (as root, or with sudo), like Chromium.
+PDF_PACKAGES := libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core
+pdf-libs: install
+	@if ! $(PY) -c 'import weasyprint' >/dev/null 2>&1 || ! dpkg -s fonts-dejavu-core >/dev/null 2>&1; then \
+	  echo "Installing Debian's Pango and DejaVu fonts for the meeting report's PDF..."; \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(PDF_PACKAGES); \
+	  elif command -v sudo >/dev/null; then sudo apt-get update -qq && sudo apt-get install -y -qq $(PDF_PACKAGES); \
+	  else echo "The meeting report's PDF needs Pango and a font: install $(PDF_PACKAGES)."; exit 1; fi; \
 	fi
 
 ## The Nu HTML Checker (npm vnu-jar, pinned in package-lock.json) that tests/test_standards.py

@@ -92,6 +92,7 @@ def build(scale: float, seed: int = 2012) -> dict:
                 title=f"Bench statement {s}",
                 slug=f"bench-{s:02d}",
                 delegation=Delegation.objects.get_or_create(
+                    code=f"B{s:02d}",
                     defaults={"kind": Delegation.Kind.ORGANISATION, "name_en": f"Delegation {s}"},
                 )[0],
                 meeting="Intersessional meetings",

@@ -854,6 +854,10 @@ def main():
     partial = set(ONLY) != set(PARTS) or wanted != ["large", "small"]
     target = VAR / "benchmarks-partial.md" if partial else ROOT / "docs" / "benchmarks.md"
     target.parent.mkdir(parents=True, exist_ok=True)
+    # The meeting report's figures come from `make bench-report` (bench/report.py): kept.
+    marker = "<!-- meeting report: bench/report.py -->"
+    if target.exists() and marker in (previous := target.read_text()):
+        report = report.rstrip("\n") + "\n\n" + marker + previous.split(marker, 1)[1]
     target.write_text(report)
     (VAR / ("results-partial.json" if partial else "results.json")).write_text(
         json.dumps(

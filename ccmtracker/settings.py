@@ -338,6 +338,10 @@ LOGGING = {
         # Django logs 4xx with the path only; the default handler would also e-mail admins.
         "django": {"handlers": ["stdout"], "level": "INFO", "propagate": False},
         "axes": {"handlers": ["stdout"], "level": "WARNING", "propagate": False},
+        # The meeting report's PDF: WeasyPrint logs each step, and each screen-only CSS rule
+        # it skips, on every render; its errors are what an operator needs.
+        "weasyprint": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
+        "fontTools": {"handlers": ["stdout"], "level": "ERROR", "propagate": False},
     },
 }
 

@@ -23,6 +23,7 @@ from import_export.forms import ImportForm
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from simple_history.admin import SimpleHistoryAdmin
 
+from .content import sorted_by_name
 from .delegations import country_code
 from .forms import (
     FOLLOW_UP_FIELDS,
@@ -30,7 +31,9 @@ from .forms import (
     ConfirmForm,
     ProposalForm,
     ProposalPublishForm,
+    StatesField,
     follow_up_initial,
+    state_choices,
 )
 from .models import (
     STATEMENT_LANGUAGES,
@@ -38,6 +41,7 @@ from .models import (
     Commitment,
     Delegation,
     FollowUp,
+    Meeting,
     StaleVersion,
     Statement,
     Status,
@@ -138,6 +142,7 @@ class PastFollowUpInline(admin.TabularInline):
         "public_note",
         "internal_note",
         "evidence_url",
+        "concerned_states",
         "author",
         "recorded_at",
     ]
@@ -145,6 +150,13 @@ class PastFollowUpInline(admin.TabularInline):
     extra = 0
     can_delete = False
     show_change_link = False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("states")
+
+    @admin.display(description=_("states concerned"))
+    def concerned_states(self, obj):
+        return ", ".join(str(state) for state in sorted_by_name(obj.states.all())) or "—"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -154,6 +166,12 @@ class PastFollowUpInline(admin.TabularInline):
 
 
 class NewFollowUpForm(forms.ModelForm):
+    states = StatesField()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["states"].choices = state_choices()
+
     class Meta:
         model = FollowUp
         fields = [
@@ -164,6 +182,7 @@ class NewFollowUpForm(forms.ModelForm):
             "internal_note",
             "evidence_url",
             "evidence_label",
+            "states",
         ]
 
 
@@ -451,6 +470,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
                     public_note=data.get("public_note_en") or "",
                     evidence_label=data.get("evidence_label_en") or "",
                     versions={name: data.get(name) for name in NOTE_VERSIONS},
+                    states=data.get("states") or (),
                 )
                 formset.new_objects.append(follow_up)
         return None
@@ -844,6 +864,20 @@ class ArticleAdmin(PublicDataAdmin):
     search_fields = columns("title")
 
 
+@admin.register(Meeting)
+class MeetingAdmin(AuditedAdmin):
+    """The Convention's meetings: each page's "as at the close of a meeting" choices and the
+    meeting report read them. Staff add each new one, with the page that records its dates;
+    the name and place side by side in each language."""
+
+    list_display = ["code", "name", "kind", "start", "end", "place"]
+    list_filter = ["kind"]
+    search_fields = ["code", *columns("name"), *columns("place")]
+    date_hierarchy = "end"
+    ordering = ["-end"]
+    fields = ["code", "kind", "name", "place", "start", "end", "source_url"]
+
+
 @admin.register(FollowUp)
 class FollowUpAdmin(admin.ModelAdmin):
     """The whole history across commitments, to read; recording happens on a commitment."""
@@ -963,3 +997,7 @@ class RoleAdmin(GroupAdmin):
         if self._beyond_editor(request, obj):
             return False
         return super().has_delete_permission(request, obj)
+
+
+# The states and their treaty record (issue 14) have their own module.
+from . import admin_treaty  # noqa: E402, F401

@@ -34,6 +34,7 @@ class Series:
     area: str  # SVG path data of the area under it
     last: float | None
     overall: bool = False
+    markers: str = ""  # SVG path data of a dot on each point a figure was counted (reach)
 
 
 def _number(value):
@@ -105,6 +106,58 @@ def progress_chart(history, themes, until):
             for year in range(first.year + 1, until.year + 1)
         ],
         "y_ticks": [_number(y(value)) for value in (25, 50, 75, 100)],
+        "y_labels": ["100\u00a0%", "50\u00a0%", "0\u00a0%"],
+        "percent": True,
+        "first": first,
+        "until": until,
+    }
+
+
+def _ceiling(value):
+    """The top of a count's axis: the count rounded up to a multiple of 20 (at least 20), so
+    that its half, the middle label, is a whole number too."""
+    return max(20, -(-value // 20) * 20)
+
+
+def reach_chart(reaches):
+    """Geometry for templates/commitments/_chart.html's plots: the number of States Parties
+    and of signatories, from commitments/reach.py's reach_on, one small chart each on the same
+    scale, from the first day counted to the last (the date shown). The counts are taken on a
+    few days only (each year's end), so each is a dot, joined by straight lines: a line
+    between two dots is not a count."""
+    if not reaches:
+        return None
+    first, until = reaches[0].day, reaches[-1].day
+    span = max((until - first).days, 1)
+    top = _ceiling(max(max(r.states_parties, r.signatories) for r in reaches))
+
+    def x(date):
+        return WIDTH * (date - first).days / span
+
+    def y(value):
+        return HEIGHT - HEIGHT * value / top
+
+    def series(label, pick):
+        points = [(_number(x(r.day)), _number(y(pick(r)))) for r in reaches]
+        line = "M" + " L".join(f"{px} {py}" for px, py in points)
+        area = f"M{points[0][0]} {HEIGHT} L{line[1:]} V{HEIGHT} Z"
+        markers = " ".join(f"M{px} {py} h0" for px, py in points)
+        return Series(label, line, area, pick(reaches[-1]), markers=markers)
+
+    return {
+        "width": WIDTH,
+        "height": HEIGHT,
+        "series": [
+            series(gettext("States Parties"), lambda r: r.states_parties),
+            series(gettext("Signatories"), lambda r: r.signatories),
+        ],
+        "x_ticks": [
+            (_number(x(datetime.date(year, 1, 1))), year)
+            for year in range(first.year + 1, until.year + 1)
+        ],
+        "y_ticks": [_number(y(top * quarter / 4)) for quarter in (1, 2, 3, 4)],
+        "y_labels": [str(top), str(top // 2), "0"],
+        "percent": False,
         "first": first,
         "until": until,
     }

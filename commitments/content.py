@@ -10,6 +10,7 @@ Templates use the `tr` filters (templatetags/tracker.py); feeds, exports and pla
 (a page's <title>, a citation) use `localized(...).plain`.
 """
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -102,3 +103,14 @@ def localized(obj, field, language=None):
         if text := version(obj, field, code):
             return Localized(text, code, wanted)
     return Localized("", wanted, wanted)
+
+
+def sort_key(name):
+    """Alphabetical as a reader expects it: "Égypte" among the E, not after "Zimbabwe"."""
+    decomposed = unicodedata.normalize("NFKD", name)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def sorted_by_name(items):
+    """Items (states, whose str() is their name in the active language) in alphabetical order."""
+    return sorted(items, key=lambda item: sort_key(str(item)))

@@ -134,6 +134,7 @@ FOLLOW_UP_FIELDS = [
     "evidence_label",
     "recorded_at",
     *(name for column in FOLLOW_UP_CONTENT for name in _versions(column)),
+    "states",
 ]
 
 
@@ -176,9 +177,11 @@ def commitment_records(request, commitments, point):
         }
 
 
-def follow_up_records(request, follow_ups):
+def follow_up_records(request, follow_ups, states=None):
     """One record a follow-up, from rows of FOLLOW_UP_DB_FIELDS (plain values, no models:
-    an export of 50,000 rows is mostly the cost of building each row)."""
+    an export of 50,000 rows is mostly the cost of building each row). `states`: {follow-up
+    id: [ISO codes of the states it concerns]} (states_by_follow_up)."""
+    states = states or {}
     # Rows share a few thousand commitments and six statuses: each URL and label once.
     urls, labels = {}, {}
     for row in follow_ups:
@@ -205,6 +208,7 @@ def follow_up_records(request, follow_ups):
             "evidence_label": content.pop("evidence_label") or None,
             "recorded_at": row["recorded_at"].isoformat(),
             **content,  # the other languages' versions
+            "states": states.get(row["id"], []),
         }
 
 
@@ -331,8 +335,24 @@ def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:
         .values(*FOLLOW_UP_DB_FIELDS)
     )
     # iterator(): rows come from the database a chunk at a time while the CSV streams.
-    records = follow_up_records(request, follow_ups.iterator(chunk_size=2000))
+    records = follow_up_records(
+        request, follow_ups.iterator(chunk_size=2000), states_by_follow_up(follow_ups)
+    )
     return _respond(fmt, "follow-ups", FOLLOW_UP_FIELDS, records, _meta("follow-ups", form, point))
+
+
+def states_by_follow_up(follow_ups):
+    """{follow-up id: ISO codes of the states it concerns, sorted} for the follow-ups of a
+    queryset: one query for the whole export (links are few beside the follow-ups)."""
+    links = FollowUp.states.through.objects.filter(
+        followup__in=follow_ups.order_by().values("pk")
+    ).values_list("followup_id", "state__country")
+    states = {}
+    for follow_up_id, code in links:
+        states.setdefault(follow_up_id, []).append(code)
+    for codes in states.values():
+        codes.sort()
+    return states
 
 
 # Never internal_note, never the author: what a follow-up export may read from the database.

@@ -17,7 +17,7 @@ from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .content import localized
+from .content import localized, sorted_by_name
 from .models import Commitment, FollowUp, Status
 from .translation import TRANSLATED, columns
 
@@ -45,7 +45,13 @@ def _site_address(path):
 
 
 def _public_follow_ups():
-    return FollowUp.objects.public().select_related("commitment").only(*PUBLIC_FIELDS).timeline()
+    return (
+        FollowUp.objects.public()
+        .select_related("commitment")
+        .only(*PUBLIC_FIELDS)
+        .prefetch_related("states")  # the states each one concerns: one query for the feed
+        .timeline()
+    )
 
 
 class UpdatesFeed(Feed):
@@ -94,6 +100,12 @@ class UpdatesFeed(Feed):
             text = label.html() if label else item.evidence_url
             link = format_html('<a href="{}">{}</a>', item.evidence_url, text)
             html += "<p>" + escape(_("Evidence: %(link)s")) % {"link": link} + "</p>"
+        if states := sorted_by_name(item.states.all()):
+            links = ", ".join(
+                format_html('<a href="{}">{}</a>', _site_address(s.get_absolute_url()), s.name)
+                for s in states
+            )
+            html += "<p>" + escape(_("States concerned: %(states)s")) % {"states": links} + "</p>"
         return html
 
     def item_link(self, item):

@@ -7,8 +7,9 @@ from django.contrib.auth import get_user_model
 from django.utils import formats, timezone
 from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
+from django_countries import countries
 
-from .content import LANGUAGE_CODES, localized, version
+from .content import LANGUAGE_CODES, localized, sort_key, version
 from .models import (
     NOTE_MAX_LENGTH,
     STATUS_INFO,
@@ -18,6 +19,7 @@ from .models import (
     FollowUp,
     Kind,
     StaffPreference,
+    State,
     Statement,
     Status,
     Theme,
@@ -85,6 +87,42 @@ def follow_up_initial(commitment):
     return {"status": status.value, "progress": progress}
 
 
+def state_choices():
+    """(ISO code, name) of every state, sorted by name in the active language (the staff
+    member's, on the staff pages and the admin). One query: a page of forms shares it."""
+    named = [
+        (code, str(countries.name(code)))
+        for code in State.objects.values_list("country", flat=True)
+    ]
+    return sorted(named, key=lambda choice: sort_key(choice[1]))
+
+
+class StatesField(forms.MultipleChoiceField):
+    """The states a follow-up concerns, chosen by name from a list that works without
+    JavaScript (a <select multiple>); the form's value is the State rows."""
+
+    widget = forms.SelectMultiple(attrs={"size": 8})
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("label", _("States it concerns (optional)"))
+        kwargs.setdefault(
+            "help_text",
+            _(
+                "For a follow-up about particular states, e.g. a regional workshop for "
+                "several signatories. Hold Ctrl (⌘ on a Mac) to choose more than one. "
+                "Set with the follow-up, never changed after."
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        codes = super().clean(value)
+        if not codes:
+            return []
+        return list(State.objects.filter(country__in=codes))
+
+
 class FollowUpForm(forms.ModelForm):
     """A follow-up on one commitment; its status choices are those the commitment allows.
 
@@ -93,6 +131,7 @@ class FollowUpForm(forms.ModelForm):
     """
 
     version = forms.IntegerField(widget=forms.HiddenInput, min_value=1)
+    states = StatesField()
 
     class Meta:
         model = FollowUp
@@ -111,11 +150,13 @@ class FollowUpForm(forms.ModelForm):
             "internal_note": forms.Textarea(attrs={"rows": 2}),
         }
 
-    def __init__(self, *args, commitment, **kwargs):
+    def __init__(self, *args, commitment, states=None, **kwargs):
+        """`states`: state_choices(), when a page of forms shares one list."""
         kwargs.setdefault("prefix", f"c{commitment.pk}")
         super().__init__(*args, **kwargs)
         self.commitment = commitment
         self.instance.commitment = commitment
+        self.fields["states"].choices = state_choices() if states is None else states
         self.fields["version"].initial = commitment.version
         allowed = {status.value for status in commitment.allowed_statuses}
         self.fields["status"].choices = [
@@ -126,6 +167,8 @@ class FollowUpForm(forms.ModelForm):
         for name, value in follow_up_initial(commitment).items():
             self.fields[name].initial = value
         self.fields = with_note_versions(self.fields)
+        # Last: the rest of the form is the usual follow-up, this is the occasional extra.
+        self.fields["states"] = self.fields.pop("states")
 
     def validate_constraints(self):
         """The database's check constraints repeat what the fields' validators and the
@@ -136,14 +179,18 @@ class FollowUpForm(forms.ModelForm):
         data = {name: self.cleaned_data[name] for name in FOLLOW_UP_FIELDS}
         data["versions"] = {name: self.cleaned_data[name] for name in NOTE_VERSIONS}
         return record_follow_up(
-            self.commitment, by=by, based_on_version=self.cleaned_data["version"], **data
+            self.commitment,
+            by=by,
+            based_on_version=self.cleaned_data["version"],
+            states=self.cleaned_data["states"],
+            **data,
         )
 
     def rebased(self):
         """The same typed values on a fresh form showing the commitment's current version."""
         data = self.data.copy()
         data[self.add_prefix("version")] = self.commitment.version
-        return FollowUpForm(data, commitment=self.commitment)
+        return FollowUpForm(data, commitment=self.commitment, states=self.fields["states"].choices)
 
 
 class ConfirmForm(forms.Form):
@@ -334,6 +381,11 @@ class LanguageSelect(forms.Select):
         if lang := getattr(label, "lang", None):
             option["attrs"]["lang"] = lang
         return option
+
+
+# What groups commitments by delegation in every breakdown (the dashboard's, the meeting
+# report's): a field of Commitment, whose values are public_delegations()' keys.
+DELEGATION_KEY = "statement__delegation__code"
 
 
 def public_delegations():

@@ -9,12 +9,14 @@ from django.core.validators import MaxLengthValidator, MaxValueValidator, MinVal
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.signals import m2m_changed
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext_lazy as _
 from django_countries.fields import CountryField
 from simple_history.models import HistoricalRecords
 
+from .changes import public_data_changed
 from .content import localized
 from .criteria import (
     CRITERIA_MAX_LENGTH,
@@ -126,6 +128,12 @@ STATUSES_BY_KIND = {
 }
 
 
+# The theme whose commitments are about states joining the Convention: their pages show, as
+# context beside the verdict, how many states joined after the statement (issue 14,
+# commitments/indicator.py). The one place that says which theme that is.
+UNIVERSALISATION = "universalisation"
+
+
 class Theme(models.Model):
     name = models.CharField(_("name"), max_length=120, unique=True)
     slug = models.SlugField(_("slug"), max_length=120, unique=True)
@@ -145,6 +153,10 @@ class Theme(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def is_universalisation(self):
+        return self.slug == UNIVERSALISATION
 
 
 class Article(models.Model):
@@ -1131,6 +1143,15 @@ class FollowUp(models.Model):
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
 
+    def set_states_once(self, states):
+        """The states it concerns, set as it is recorded (records.record_follow_up): the one
+        change of its `states` that the append-only guard (end of this module) lets through."""
+        self._setting_states = True
+        try:
+            self.states.add(*states)
+        finally:
+            del self._setting_states
+
     def log_recorded(self):
         """Who recorded what, for the audit trail in the logs; the notes stay out of logs."""
         logger.info(
@@ -1379,6 +1400,10 @@ class State(models.Model):
         return self.country.name
 
 
+# Oslo: commitments/treaty.py's OPENED_FOR_SIGNATURE (treaty.py imports this module).
+CONVENTION_OPENED_FOR_SIGNATURE = datetime.date(2008, 12, 3)
+
+
 class TreatyEventQuerySet(models.QuerySet):
     def known_from(self, point):
         """The events recorded by a Viewpoint's known-on moment (all of them for today). The
@@ -1495,6 +1520,9 @@ class TreatyEvent(models.Model):
                 _("Treaty events cannot be changed; record a correction instead.")
             )
         super().save(*args, **kwargs)
+        # Every public page that counts states (the dashboard's indicator, a universalisation
+        # commitment's context, the states pages) is outdated once this commits.
+        public_data_changed()
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError(_("Treaty events cannot be deleted; record a correction instead."))
@@ -1511,8 +1539,40 @@ class TreatyEvent(models.Model):
             )
         if self.date and self.date > timezone.localdate() + datetime.timedelta(1):
             errors["date"] = _("This date is in the future.")
+        if self.date and self.date < CONVENTION_OPENED_FOR_SIGNATURE:
+            errors["date"] = _(
+                "The Convention was opened for signature on 3 December 2008: no state acted "
+                "on it before."
+            )
+        if self.corrects_id is not None:
+            if self.corrects_id == self.pk:
+                errors["corrects"] = _("An entry cannot correct itself.")
+            else:
+                earlier = (
+                    TreatyEvent.objects.filter(corrects_id=self.corrects_id)
+                    .exclude(pk=self.pk)
+                    .first()
+                )
+                if earlier is not None:
+                    errors["corrects"] = _(
+                        "That entry was already corrected by “%(correction)s” (recorded "
+                        "%(recorded)s): correct that one instead."
+                    ) % {
+                        "correction": earlier,
+                        "recorded": formats.date_format(timezone.localtime(earlier.recorded_at)),
+                    }
         if errors:
             raise ValidationError(errors)
+
+
+class MeetingQuerySet(models.QuerySet):
+    def closed_between(self, first, last):
+        """The meetings that closed (their last day) on or after `first` and on or before
+        `last`, earliest first: the "as at the close of a meeting" choices of a page whose
+        data starts on `first`. None when `first` is None (no data yet)."""
+        if first is None:
+            return self.none()
+        return self.filter(end__gte=first, end__lte=last).order_by("end", "start", "code")
 
 
 class Meeting(models.Model):
@@ -1540,6 +1600,8 @@ class Meeting(models.Model):
     )
 
     history = HistoricalRecords()
+
+    objects = MeetingQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("meeting")
@@ -1630,3 +1692,20 @@ class Delegation(models.Model):
     def country_code(self):
         """A state's ISO 3166 alpha-2 code (NO), "" for an organisation."""
         return self.state.country.code if self.state_id else ""
+
+
+def _follow_up_states_are_append_only(sender, instance, action, reverse, **kwargs):
+    """A follow-up's states are part of the record: set once as it is recorded, never added
+    to, removed or cleared afterwards, from either side of the relation."""
+    if not action.startswith("pre_"):
+        return
+    if not reverse and action == "pre_add" and getattr(instance, "_setting_states", False):
+        return
+    raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
+
+
+m2m_changed.connect(
+    _follow_up_states_are_append_only,
+    sender=FollowUp.states.through,
+    dispatch_uid="follow_up_states_append_only",
+)

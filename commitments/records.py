@@ -77,11 +77,13 @@ def record_follow_up(
     progress=None,
     based_on_version=None,
     versions=None,
+    states=(),
 ):
     """Append a follow-up to a commitment, in one transaction.
 
     `public_note` and `evidence_label` are the English versions; `versions` gives the others
-    by column ({"public_note_fr": …, "evidence_label_es": …}, NOTE_VERSIONS).
+    by column ({"public_note_fr": …, "evidence_label_es": …}, NOTE_VERSIONS). `states`: the
+    State rows it concerns, set with it and never changed after (models.FollowUp.states).
 
     Its current state is that of its latest follow-up by the date it happened, so a follow-up
     recorded late for an earlier date joins the history without taking over. With
@@ -108,6 +110,8 @@ def record_follow_up(
         # fields' validators and clean() (and the database enforces them on insert anyway).
         follow_up.full_clean(exclude=["commitment", "author"], validate_constraints=False)
         follow_up.save()
+        if states:
+            follow_up.set_states_once(states)
         changed()
         commitment.forget_state()
         transaction.on_commit(follow_up.log_recorded)

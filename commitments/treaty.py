@@ -10,9 +10,9 @@ import datetime
 import re
 from dataclasses import dataclass
 
-from .models import add_months
+from .models import CONVENTION_OPENED_FOR_SIGNATURE, add_months
 
-OPENED_FOR_SIGNATURE = datetime.date(2008, 12, 3)  # Oslo
+OPENED_FOR_SIGNATURE = CONVENTION_OPENED_FOR_SIGNATURE  # Oslo, 3 December 2008
 # Art. 17(1): the first day of the sixth month after the month of the thirtieth deposit
 # (February 2010).
 ENTERED_INTO_FORCE = datetime.date(2010, 8, 1)

@@ -25,6 +25,7 @@ public_patterns = [
     path("feed/", _feed(feeds.UpdatesFeed()), name="feed_updates"),
     path("states/", states.state_list, name="state_list"),
     path("states/<str:code>/", states.state_detail, name="state_detail"),
+    path("reports/", reports.report_list, name="report_list"),
     path("reports/<slug:meeting>/", reports.meeting_report, name="meeting_report"),
     path(
         "reports/<slug:meeting>/report.pdf", reports.meeting_report_pdf, name="meeting_report_pdf"

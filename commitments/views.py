@@ -26,9 +26,10 @@ from ccmtracker.pagecache import public_page
 
 from .changes import shared
 from .charts import history_table_rows, progress_chart
-from .content import localized
+from .content import localized, sorted_by_name
 from .derived import ensure_current, progress_history
 from .forms import (
+    DELEGATION_KEY,
     QUEUES,
     ConfirmForm,
     FollowUpForm,
@@ -38,8 +39,9 @@ from .forms import (
     StaffLanguageForm,
     public_commitments,
     public_selection,
+    state_choices,
 )
-from .meetings import meetings_between
+from .indicator import indicator, joined_since
 from .models import (
     NOW,
     STATUS_INFO,
@@ -47,6 +49,7 @@ from .models import (
     Commitment,
     Delegation,
     FollowUp,
+    Meeting,
     StaffPreference,
     StaleVersion,
     Statement,
@@ -214,9 +217,7 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     # The figures, the chart and the list cover the same commitments: the filtered ones.
     today = timezone.localdate()
     until = point.as_at or today
-    summary, by_theme, by_delegation = matching.summaries_by(
-        "theme_id", "statement__delegation__code"
-    )
+    summary, by_theme, by_delegation = matching.summaries_by("theme_id", DELEGATION_KEY)
     themes = [theme for theme in Theme.objects.all() if theme.pk in by_theme]
     if filtered:
         history = progress_history(until, point.known_on, selection=matching)
@@ -260,7 +261,11 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
         query = context["query"]
         return push_url(response, reverse("dashboard") + (f"?{query}" if query else ""))
     first = Commitment.objects.published().aggregate(first=Min("statement__date"))["first"]
-    context["meetings"] = meetings_between(first, today)
+    context["meetings"] = Meeting.objects.closed_between(first, today)
+    # The Convention's reach: the same whatever the filters and the language, so not in the
+    # htmx answer, and computed once per generation of the public data for each viewpoint
+    # (recording a treaty event starts a new one).
+    context["reach"] = shared(f"reach:{point.day}:{point.known_param}", lambda: indicator(point))
     return render(request, "commitments/dashboard.html", context)
 
 
@@ -298,11 +303,17 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
     form = PublicFilterForm(request.GET)
     point, _filters = form.selection()
     commitment = _published_commitment(reference, point)
-    follow_ups = commitment.follow_ups.seen_from(point).timeline().defer("internal_note")
+    follow_ups = (
+        commitment.follow_ups.seen_from(point)
+        .timeline()
+        .defer("internal_note")
+        .prefetch_related("states")  # the states each one concerns: one query for the page
+    )
     page = _page(request, follow_ups, FOLLOW_UPS_PER_PAGE)
     for follow_up in page.object_list:
         # The timeline says when a follow-up was recorded where that is not when it happened.
         follow_up.recorded_on = timezone.localdate(follow_up.recorded_at)
+        follow_up.concerned = sorted_by_name(follow_up.states.all())
     first = commitment.statement.date
     viewpoint = _viewpoint_context(point, commitment.get_absolute_url())
     return render(
@@ -322,8 +333,9 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             "page": page,
             "page_query": _query_string(request, form),
             "form": form,
-            "meetings": meetings_between(first, timezone.localdate()),
+            "meetings": Meeting.objects.closed_between(first, timezone.localdate()),
             "overdue": point.is_now and commitment.is_overdue(),
+            "joined_since": joined_since(commitment, point),
             "not_yet_made": point.as_at is not None and point.as_at < commitment.statement.date,
             "not_yet_recorded": point.known_on is not None
             and commitment.created_at >= point.recorded_before,
@@ -361,7 +373,7 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
             "commitments": commitments,
             "summary": summary,
             "language_name": _language_name(statement.language),
-            "meetings": meetings_between(statement.date, timezone.localdate()),
+            "meetings": Meeting.objects.closed_between(statement.date, timezone.localdate()),
             "not_yet_made": point.as_at is not None and point.as_at < statement.date,
         },
     )
@@ -414,9 +426,13 @@ def _staff_query(request, without=()):
     return kept.urlencode()
 
 
-def _row_forms(commitment, bound=None):
-    """A row's two forms, follow-up and confirm: fresh ones, or the refused `bound` one kept."""
-    form = bound if isinstance(bound, FollowUpForm) else FollowUpForm(commitment=commitment)
+def _row_forms(commitment, bound=None, states=None):
+    """A row's two forms, follow-up and confirm: fresh ones, or the refused `bound` one kept.
+    `states`: the list of states the page's follow-up forms share (forms.state_choices)."""
+    if isinstance(bound, FollowUpForm):
+        form = bound
+    else:
+        form = FollowUpForm(commitment=commitment, states=states)
     confirm = bound if isinstance(bound, ConfirmForm) else ConfirmForm(commitment=commitment)
     return form, confirm
 
@@ -456,12 +472,15 @@ def _staff_context(request, bound_form=None, conflict=None):
         )
     )
     page = _page(request, shown, STAFF_ROWS_PER_PAGE)
+    # One list of states (one query) for every row's follow-up form; none for a role that
+    # may not record one (its rows show no form).
+    states = state_choices() if user.has_perm("commitments.add_followup") else []
     rows = []
     for commitment in page.object_list:
         if bound_form is not None and bound_form.commitment.pk == commitment.pk:
-            rows.append((commitment, *_row_forms(commitment, bound_form)))
+            rows.append((commitment, *_row_forms(commitment, bound_form, states)))
         else:
-            rows.append((commitment, *_row_forms(commitment)))
+            rows.append((commitment, *_row_forms(commitment, states=states)))
     if bound_form is not None and all(row[0].pk != bound_form.commitment.pk for row in rows):
         # The row with the refused entry left this page meanwhile: show it first, never lose it.
         commitment = bound_form.commitment
@@ -647,6 +666,7 @@ def _translation_queue(request, language, bound=None):
         ),
         (Theme, Theme.objects.filter(commitments__published=True).distinct()),
         (Article, Article.objects.all()),
+        (Meeting, Meeting.objects.all()),
     ]
     sections = []
     for model, rows in kinds:
@@ -690,8 +710,8 @@ def _translation_queue(request, language, bound=None):
 @staff_required
 @permission_required("commitments.view_commitment")
 def staff_translations(request: HtmxHttpRequest) -> HttpResponse:
-    """Published items with no version in French (or Spanish): commitments, statements, themes
-    and articles link to their admin page, where the versions are side by side; follow-ups
+    """Published items with no version in French (or Spanish): commitments, statements, themes,
+    articles and meetings link to their admin page, where the versions are side by side; follow-ups
     take theirs here, since they are history and only their missing versions may be added."""
     language = request.GET.get("language")
     if language not in TRANSLATION_LANGUAGES:

@@ -8,7 +8,17 @@ from dataclasses import dataclass, field
 from django.apps import apps
 from django.contrib.auth.models import Group
 
-from commitments.models import Article, Commitment, Delegation, FollowUp, Statement, Status, Theme
+from commitments.models import (
+    Article,
+    Commitment,
+    Delegation,
+    FollowUp,
+    State,
+    Statement,
+    Status,
+    Theme,
+    TreatyEvent,
+)
 from commitments.records import record_follow_up
 
 from .conftest import CANARY
@@ -106,6 +116,14 @@ def make_sample():
         "path_info": "/admin/login/",
     }
     group = Group.objects.create(name=payload(150))
+    # A state without events (it may be deleted) and another state's sourced event.
+    treaty_event = TreatyEvent.objects.create(
+        state=State.objects.get(country="NO"),
+        kind=TreatyEvent.Kind.RATIFICATION,
+        date=datetime.date(2008, 12, 3),
+        source_url="https://example.org/?q=%22%3E%3Cq7%3E",
+        **text_fields(TreatyEvent, {"source_url"}),
+    )
     return Sample(
         staff=staff,
         member=member,
@@ -122,6 +140,8 @@ def make_sample():
             "commitments.theme": theme,
             "commitments.article": article,
             "commitments.followup": follow_up,
+            "commitments.state": State.objects.get(country="IS"),
+            "commitments.treatyevent": treaty_event,
             "axes.accessattempt": AccessAttempt.objects.create(
                 get_data="", post_data="", failures_since_start=1, **axes_fields
             ),

@@ -23,11 +23,18 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from commitments.models import Article, Commitment, Kind, Statement, Status
+from commitments.models import UNIVERSALISATION, Article, Commitment, Kind, State, Statement, Status
 from commitments.records import changed, record_follow_up
 
 from .conftest import member_of
-from .factories import CommitmentFactory, StatementFactory, ThemeFactory, UserFactory
+from .factories import (
+    CommitmentFactory,
+    MeetingFactory,
+    StatementFactory,
+    ThemeFactory,
+    TreatyEventFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -52,58 +59,72 @@ class Case:
 # from the follow-ups first asks whether a write marked anything outdated (one query).
 BUDGETS = [
     # Dashboard: the list and its count, the summary (overall and per theme in one query),
-    # the figures by delegation (one query), themes, chart history,
-    # first statement date and the four filter menus. A filter may cost a query or two more,
-    # never one per row; a chosen delegation skips the breakdown.
-    Case(ANONYMOUS, "/", 14),
-    Case(ANONYMOUS, "/?page=2", 14),
-    Case(ANONYMOUS, "/?theme=theme-a&status=not_confirmed", 16),
-    Case(ANONYMOUS, "/?q=Commitment", 15),
-    Case(ANONYMOUS, "/?article=6", 16),
-    Case(ANONYMOUS, "/?as_of=2014-01-01", 14),
-    Case(ANONYMOUS, "/?as_of=2013-06-30", 14),
-    Case(ANONYMOUS, "/fr/", 14),
-    Case(ANONYMOUS, "/fr/?theme=theme-a&status=not_confirmed&article=6&q=Commitment", 17),
-    Case(ANONYMOUS, "/es/?as_of=2014-01-01&statement=statement-a", 16),
-    Case(ANONYMOUS, "/?delegation=Testland", 14),
+    # the figures by delegation (one query), themes, chart history, first statement date,
+    # the meetings of the "as at" menu and the four filter menus. A filter may cost a query
+    # or two more, never one per row; a chosen delegation skips the breakdown.
+    # The universalisation indicator (States Parties and signatories over time): one query
+    # for every state's treaty events, not in the htmx answers.
+    Case(ANONYMOUS, "/", 15),
+    Case(ANONYMOUS, "/?page=2", 15),
+    Case(ANONYMOUS, "/?theme=theme-a&status=not_confirmed", 17),
+    Case(ANONYMOUS, "/?q=Commitment", 16),
+    Case(ANONYMOUS, "/?article=6", 17),
+    Case(ANONYMOUS, "/?as_of=2014-01-01", 15),
+    Case(ANONYMOUS, "/?as_of=2013-06-30", 15),
+    Case(ANONYMOUS, "/fr/", 15),
+    Case(ANONYMOUS, "/fr/?theme=theme-a&status=not_confirmed&article=6&q=Commitment", 18),
+    Case(ANONYMOUS, "/es/?as_of=2014-01-01&statement=statement-a", 17),
+    Case(ANONYMOUS, "/?delegation=Testland", 15),
     # htmx: a page of the list; a filter (figures, chart and list of the selection).
     Case(ANONYMOUS, "/?page=2", 3, htmx="results"),
     Case(ANONYMOUS, "/", 9, htmx="selection"),
     Case(ANONYMOUS, "/?theme=theme-a", 11, htmx="selection"),
     Case(ANONYMOUS, "/?theme=theme-a&q=Commitment", 11, htmx="selection"),
     Case(ANONYMOUS, "/?delegation=Testland", 10, htmx="selection"),
-    # Commitment and statement pages (a statement's figures: one query).
-    Case(ANONYMOUS, "/commitments/REF-0001/", 5),
-    Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 5),
-    Case(ANONYMOUS, "/fr/commitments/REF-0001/?as_of=2014-01-01", 5),
-    Case(ANONYMOUS, "/statements/statement-a/", 4),
-    Case(ANONYMOUS, "/statements/statement-a/?as_of=2014-01-01", 4),
+    # Commitment and statement pages (a statement's figures: one query; the meetings of the
+    # "as at" menu: one query; the states each follow-up of the page concerns: one query). A
+    # universalisation commitment's page counts the states that joined since its statement:
+    # one query more.
+    Case(ANONYMOUS, "/commitments/REF-0001/", 7),
+    Case(ANONYMOUS, "/commitments/REF-0002/", 8, shows=b"joined-since"),
+    Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 7),
+    Case(ANONYMOUS, "/fr/commitments/REF-0001/?as_of=2014-01-01", 7),
+    Case(ANONYMOUS, "/statements/statement-a/", 5),
+    Case(ANONYMOUS, "/statements/statement-a/?as_of=2014-01-01", 5),
     # The statements list: one query for the figures of every statement, then the page of
     # statements and its count, however many statements there are.
     Case(ANONYMOUS, "/statements/", 4, shows=b'href="/statements/statement-a/"'),
     Case(ANONYMOUS, "/fr/statements/?as_of=2014-01-01", 4, shows=b"/fr/statements/statement-a/"),
-    # Feeds and open data.
-    Case(ANONYMOUS, "/feed/", 1),
-    Case(ANONYMOUS, "/commitments/REF-0001/feed/", 2),
-    Case(ANONYMOUS, "/fr/feed/", 1),
-    Case(ANONYMOUS, "/es/commitments/REF-0001/feed/", 2),
+    # Feeds and open data (the states the follow-ups concern: one query).
+    Case(ANONYMOUS, "/feed/", 2),
+    Case(ANONYMOUS, "/commitments/REF-0001/feed/", 3),
+    Case(ANONYMOUS, "/fr/feed/", 2),
+    Case(ANONYMOUS, "/es/commitments/REF-0001/feed/", 3),
     Case(ANONYMOUS, "/data/commitments.csv", 3),
     Case(ANONYMOUS, "/data/commitments.json", 3),
     Case(ANONYMOUS, "/data/commitments.json?theme=theme-a&as_of=2014-01-01", 4),
     Case(ANONYMOUS, "/data/commitments.csv?delegation=Testland", 4),
-    Case(ANONYMOUS, "/data/follow-ups.csv", 2),
-    Case(ANONYMOUS, "/data/follow-ups.json?as_of=2013-06-30", 2),
-    Case(ANONYMOUS, "/data/follow-ups.json?q=Commitment&article=6", 3),
+    Case(ANONYMOUS, "/data/follow-ups.csv", 3),
+    Case(ANONYMOUS, "/data/follow-ups.json?as_of=2013-06-30", 3),
+    Case(ANONYMOUS, "/data/follow-ups.json?q=Commitment&article=6", 4),
     # Staff: a signed-in request adds its session, user and permission lookups, and on the
     # staff side the staff member's chosen language (issue 13: StaffLanguageMiddleware);
-    # public pages, whoever asks, never read it.
-    Case(SUPERUSER, "/staff/", 10),
-    Case(SUPERUSER, "/staff/?show=all", 10),
-    Case(EDITOR, "/staff/?show=all", 12),
-    Case(EDITOR, "/staff/?show=review", 12),
-    Case(EDITOR, "/staff/?show=stale", 12),
+    # public pages, whoever asks, never read it. The follow-up forms share one list of
+    # states (one query), which a viewer, who has no form, does without.
+    Case(SUPERUSER, "/staff/", 11),
+    Case(SUPERUSER, "/staff/?show=all", 11),
+    Case(EDITOR, "/staff/?show=all", 13),
+    Case(EDITOR, "/staff/?show=review", 13),
+    Case(EDITOR, "/staff/?show=stale", 13),
     Case(VIEWER, "/staff/?show=all&theme=theme-a", 13),
-    Case(EDITOR, "/", 16),
+    # The meeting report: the meetings, each state's actions three times (the two days'
+    # standings and the headline counts) and the states' ids twice, the changed states and
+    # their sources, the figures at each date (one query each, by theme, delegation and
+    # commitment at once), the changed commitments, the follow-ups, themes, delegations.
+    Case(ANONYMOUS, "/reports/4MSP/", 15),
+    Case(ANONYMOUS, "/fr/reports/4MSP/", 15),
+    Case(ANONYMOUS, "/reports/", 1, shows=b"/reports/4MSP/"),
+    Case(EDITOR, "/", 17),
     Case(ADMINISTRATOR, "/admin/commitments/commitment/", 10),
     Case(ADMINISTRATOR, "/admin/commitments/followup/", 11),
 ]
@@ -116,7 +137,7 @@ def grow(new, follow_ups_each, more_on_existing):
     statement = Statement.objects.filter(slug="statement-a").first() or StatementFactory(
         slug="statement-a"
     )
-    themes = [ThemeFactory(slug="theme-a"), ThemeFactory(slug="theme-b")]
+    themes = [ThemeFactory(slug="theme-a"), ThemeFactory(slug=UNIVERSALISATION)]
     articles = [
         Article.objects.get_or_create(number=n, defaults={"title": f"Article {n}"})[0]
         for n in (6, 21)
@@ -154,6 +175,11 @@ def grow(new, follow_ups_each, more_on_existing):
             )
         if index % 4 == 0:
             CommitmentFactory(reference=f"HID-{index + 1:04d}", published=False, theme=themes[0])
+        # A state's signature and deposit for each commitment: the states' treaty status (the
+        # dashboard's indicator, a universalisation commitment's context) grows with them.
+        state = State.objects.order_by("pk")[index]
+        TreatyEventFactory(state=state, kind="signature", date=D(2008, 12, 3))
+        TreatyEventFactory(state=state, kind="ratification", date=D(2012 + index % 3, 5, 1))
     # Recorded long ago (history refuses an ORM update): the "not checked" queue has rows.
     with connection.cursor() as cursor:
         cursor.execute(
@@ -207,6 +233,8 @@ def measured(django_db_setup, django_db_blocker):
         for role, user in people.items():
             clients[role] = Client()
             clients[role].force_login(user)
+        MeetingFactory(code="3MSP", start=D(2012, 9, 11), end=D(2012, 9, 14))
+        MeetingFactory(code="4MSP", start=D(2013, 9, 9), end=D(2013, 9, 13))
         grow(new=3, follow_ups_each=2, more_on_existing=0)
         small = {case: queries(clients, case) for case in BUDGETS}
         grow(new=52, follow_ups_each=2, more_on_existing=3)

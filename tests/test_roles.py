@@ -227,6 +227,23 @@ class Route:
         return re.fullmatch(re.escape(self.pattern), text)
 
 
+def report_url(name="meeting_report"):
+    """A closed meeting whose texts are payloads (the report must escape them), and its
+    report's address."""
+    from commitments.models import Meeting
+
+    from .factories import MeetingFactory
+    from .sample import text_fields
+
+    meeting = MeetingFactory(
+        code="SAMPLE-MSP",
+        start=datetime.date(2013, 9, 9),
+        end=datetime.date(2013, 9, 13),
+        **text_fields(Meeting, skip=("code", "source_url")),
+    )
+    return reverse(name, args=[meeting.code])
+
+
 def admin_object(s, m, suffix):
     return f"/admin/{m['app']}/{m['model']}/{s.pk_for(m['app'], m['model'])}/{suffix}"
 
@@ -273,6 +290,8 @@ OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article|de
 IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
 AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme|delegation)/"
 COMMITMENT = "/admin/commitments/commitment/"
+STATES = r"admin/(?P<app>commitments)/(?P<model>state)/"
+TREATY_EVENTS = r"admin/(?P<app>commitments)/(?P<model>treatyevent)/"
 
 URL_TABLE = [
     # Probes for load balancers.
@@ -291,6 +310,15 @@ URL_TABLE = [
         "<lang>/states/<str:code>/",
         PUBLIC,
         url=lambda s, m: reverse("state_detail", args=["NO"]),
+        public=True,
+    ),
+    # Issue 14: the meeting reports, and a report's PDF (public, like the page it prints).
+    Route("<lang>/reports/", PUBLIC, public=True),
+    Route("<lang>/reports/<slug:meeting>/", PUBLIC, url=lambda s, m: report_url(), public=True),
+    Route(
+        "<lang>/reports/<slug:meeting>/report.pdf",
+        PUBLIC,
+        url=lambda s, m: report_url("meeting_report_pdf"),
         public=True,
     ),
     # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
@@ -449,6 +477,24 @@ URL_TABLE = [
         posts={THEME_EDIT: by_role("L L 403 403 403 S S")},
     ),
     *admin_views(OTHER_MODELS, READ, ADMINISTER, READ, ADMINISTER, EDIT),
+    # Issue 14: states (reference data) and their treaty events (append-only: never changed
+    # or deleted, a recorded one is read), and the import of the depositary's table (an empty
+    # POST re-shows its form). No role holds these rights yet: superusers do.
+    Route(
+        "admin/commitments/treatyevent/import-depositary/",
+        by_role("L/L L/L 403/403 403/403 403/403 403/403 200/422"),
+    ),
+    *admin_views(
+        STATES, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY
+    ),
+    *admin_views(
+        TREATY_EVENTS,
+        SUPERUSER_ONLY,
+        SUPERUSER_ONLY,
+        SUPERUSER_ONLY,
+        NOBODY,
+        by_role("L/L L/L 403/403 403/403 403/403 403/403 200/403"),
+    ),
     # Every admin model: the old-style object address redirects to its change page.
     Route(
         r"admin/(?P<app>\w+)/(?P<model>\w+)/<path:object_id>/",

@@ -51,6 +51,15 @@ def test_payloads_in_text_fields_are_shown_escaped_on_every_page_that_shows_them
         (staff, f"/admin/commitments/statement/{sample.statement.pk}/change/"),
         (staff, f"/admin/commitments/followup/{sample.follow_up.pk}/change/"),
         (staff, "/admin/commitments/followup/"),
+        (
+            staff,
+            f"/admin/commitments/treatyevent/{sample.pk_for('commitments', 'treatyevent')}/change/",
+        ),
+        (staff, "/admin/commitments/treatyevent/"),
+        (
+            staff,
+            f"/admin/commitments/state/{sample.objects['commitments.treatyevent'].state_id}/change/",
+        ),
     ]
     for client, url in pages:
         html = client.get(url).content.decode()

@@ -26,6 +26,7 @@ from .conftest import member_of
 from .factories import (
     CommitmentFactory,
     DelegationFactory,
+    MeetingFactory,
     StateFactory,
     StatementFactory,
     TreatyEventFactory,
@@ -66,9 +67,17 @@ def tracker(seeded):
                        notification="C.N.1.2008.TREATIES-XXVI.6")  # fmt: skip
     TreatyEventFactory(state=canada, kind="signature", date=D(2008, 12, 3))
     TreatyEventFactory(state=StateFactory(country="LT"), kind="withdrawal", date=D(2024, 9, 6))
-    Commitment.objects.filter(reference="NOR-2012-10").get().follow_ups.first().states.set(
+    Commitment.objects.filter(reference="NOR-2012-10").get().follow_ups.first().set_states_once(
         [norway, canada]
     )
+    # Treaty events: the dashboard's universalisation indicator and a universalisation
+    # commitment's context have figures to show.
+    for country, kind, on in [
+        ("LA", "ratification", D(2009, 3, 18)),
+        ("GD", "accession", D(2012, 4, 17)),
+        ("PH", "signature", D(2008, 12, 3)),
+    ]:
+        TreatyEventFactory(state=StateFactory(country=country), kind=kind, date=on)
 
 
 # --- HTML: the Nu HTML Checker ---------------------------------------------------------------
@@ -85,6 +94,10 @@ PUBLIC_PAGES = [
     "/commitments/NOR-2012-10/",
     "/es/commitments/NOR-2012-10/?as_of=2013-01-01",
     "/commitments/NOR-2012-05/",
+    "/commitments/NOR-2012-01/",  # universalisation: states that joined since, as context
+    "/fr/commitments/NOR-2012-04/?as_of=2014-01-01",
+    "/?as_of=2008-06-01",  # before the Convention was opened for signature
+    "/es/?known_on=2008-01-01",  # no treaty event recorded by then
     STATEMENT,
     f"/fr{STATEMENT}?as_of=2013-09-13&known_on=2014-01-01",
     "/statements/",
@@ -100,6 +113,11 @@ PUBLIC_PAGES = [
     "/states/NO/",
     "/fr/states/NO/?as_of=2010-01-01&known_on=2026-01-01",
     "/states/LT/",
+    # Issue 14: the meeting reports (the meetings and a state's accession: see the test).
+    "/reports/",
+    "/reports/4MSP/",
+    "/fr/reports/3MSP/",  # the meeting before it, or the opening for signature
+    "/es/reports/4MSP/?known_on=not-a-date",  # error shown
 ]
 
 
@@ -178,6 +196,10 @@ def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     # A second delegation: the dashboard breaks its figures down by delegation.
     ruritania = DelegationFactory(name="Ruritania", code="RUR")
     CommitmentFactory(statement=StatementFactory(delegation=ruritania), reference="RUR-1")
+    # Issue 14: two meetings, and a state that joined between them.
+    MeetingFactory(code="3MSP", start=datetime.date(2012, 9, 11), end=datetime.date(2012, 9, 14))
+    MeetingFactory(code="4MSP", start=datetime.date(2013, 9, 9), end=datetime.date(2013, 9, 13))
+    TreatyEventFactory(state=StateFactory(country="FR"), date=datetime.date(2013, 1, 15))
     for url in PUBLIC_PAGES:
         response = client.get(url)
         assert response.status_code in {200, 404}, url

@@ -345,7 +345,7 @@ def follow_ups(db):
         public_note="Workshop for the signatories",
         internal_note=CANARY,
     )
-    shown.states.set([norway, canada])
+    shown.set_states_once([norway, canada])
     secret = record_follow_up(
         hidden,
         status=Status.ACHIEVED,
@@ -353,7 +353,7 @@ def follow_ups(db):
         by=author,
         public_note="Not yet public",
     )
-    secret.states.set([norway])
+    secret.set_states_once([norway])
     return shown
 
 
@@ -453,7 +453,7 @@ def _many_events_and_follow_ups():
             by=author,
             public_note=f"Note {index}",
         )
-        follow_up.states.set([state, states[0]])
+        follow_up.set_states_once([state, states[0]])
 
 
 @pytest.mark.parametrize(
