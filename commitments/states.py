@@ -35,8 +35,9 @@ from django_htmx.http import push_url
 from ccmtracker.pagecache import public_page
 
 from . import reach
-from .forms import PublicFilterForm
-from .models import FollowUp, Region, State, TreatyEvent, seen_from_q
+from .derived import ensure_current
+from .forms import PublicFilterForm, public_commitments
+from .models import FollowUp, Region, State, Statement, TreatyEvent, seen_from_q
 from .treaty import (
     CONSENTS,
     NEITHER,
@@ -349,6 +350,18 @@ def state_detail(request: HttpRequest, code: str) -> HttpResponse:
         .defer("internal_note")
         .timeline()
     )
+    # The statements its delegation made and their commitments, as the statements page and
+    # the dashboard count them: published, seen from the viewpoint, verdicts on its day.
+    ensure_current()
+    seen = public_commitments(point).filter(statement__delegation__state=state)
+    summary, by_statement = seen.summaries(by="statement_id")
+    statements, commitments = [], []
+    if by_statement:
+        statements = [
+            (statement, by_statement[statement.pk])
+            for statement in Statement.objects.filter(pk__in=list(by_statement)).defer("text")
+        ]
+        commitments = list(seen.for_list())
     viewpoint = _viewpoint_context(point, state.get_absolute_url())
     name = str(state.country.name)
     return render(
@@ -365,6 +378,10 @@ def state_detail(request: HttpRequest, code: str) -> HttpResponse:
             "pending": pending_text(standing),
             "events": events,
             "follow_ups": follow_ups,
+            "statements": statements,
+            "commitments": commitments,
+            "summary": summary,
+            "delegation_code": commitments[0].statement.delegation.code if commitments else "",
             "min_date": OPENED_FOR_SIGNATURE,
         },
     )

@@ -305,6 +305,14 @@ URL_TABLE = [
     Route("<lang>/statements/", PUBLIC, public=True),
     Route("<lang>/statements/<slug:slug>/", PUBLIC, public=True),
     Route("<lang>/feed/", PUBLIC, public=True),
+    # Issue 14: the states' map and table, and a state's page (any state: Norway).
+    Route("<lang>/states/", PUBLIC, public=True),
+    Route(
+        "<lang>/states/<str:code>/",
+        PUBLIC,
+        url=lambda s, m: reverse("state_detail", args=["NO"]),
+        public=True,
+    ),
     # Issue 14: the meeting reports, and a report's PDF (public, like the page it prints).
     Route("<lang>/reports/", PUBLIC, public=True),
     Route("<lang>/reports/<slug:meeting>/", PUBLIC, url=lambda s, m: report_url(), public=True),

@@ -17,7 +17,14 @@ from commitments.records import record_follow_up
 from commitments.states import world_map
 
 from .conftest import CANARY
-from .factories import CommitmentFactory, StateFactory, TreatyEventFactory, UserFactory
+from .factories import (
+    CommitmentFactory,
+    DelegationFactory,
+    StateFactory,
+    StatementFactory,
+    TreatyEventFactory,
+    UserFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -378,13 +385,62 @@ def test_no_internal_note_or_unpublished_follow_up_on_the_list(client, follow_up
     assert "Not yet public" not in html
 
 
+@pytest.fixture
+def statements(db):
+    """Norway's delegation made a statement in 2012 with a published commitment (in progress
+    since 2013) and an unpublished one; an organisation's statement names no state."""
+    author = UserFactory()
+    norway = DelegationFactory(kind="state", state=StateFactory(country="NO"), name="", code="NOR")
+    statement = StatementFactory(delegation=norway, title="Norway on universalisation",
+                                 date=D(2012, 4, 16))  # fmt: skip
+    shown = CommitmentFactory(statement=statement, reference="NOR-2012-01", published=True,
+                              title="Host a regional workshop")  # fmt: skip
+    CommitmentFactory(statement=statement, reference="NOR-2012-02", published=False,
+                      title="Not yet published")  # fmt: skip
+    record_follow_up(shown, status=Status.IN_PROGRESS, happened_on=D(2013, 2, 1), by=author)
+    CommitmentFactory(statement=StatementFactory(title="ICRC statement"), published=True,
+                      reference="ICRC-2012-01")  # fmt: skip
+
+
+def test_a_state_s_page_shows_its_statements_and_commitments_with_their_verdicts(
+    client, statements
+):
+    html = client.get("/states/NO/").content.decode()
+    text = Page(html).all_text
+    assert "Norway on universalisation" in text
+    assert "NOR-2012-01" in text
+    assert "Host a regional workshop" in text
+    assert 'class="verdict-bar"' in html  # the verdict bar, as on the statements page
+    assert "In progress" in text
+    assert "NOR-2012-02" not in html
+    assert "Not yet published" not in html
+    assert "ICRC" not in html  # not Norway's
+    assert "/?delegation=NOR" in html
+    # Before the statement, nothing; before the follow-up, not yet assessed.
+    text = get(client, "/states/NO/?as_of=2012-01-01").all_text
+    assert "Norway on universalisation" not in text
+    assert "No published commitment of its delegation to show for this date." in text
+    text = get(client, "/states/NO/?as_of=2012-12-31").all_text
+    assert "NOR-2012-01" in text
+    assert "Not assessed" in text or "Not yet assessed" in text
+    # A state whose delegation made no statement.
+    text = get(client, "/states/CA/").all_text
+    assert "The tracker follows no statement of its delegation yet." in text
+
+
 # --- Queries ------------------------------------------------------------------------------------
 
 
 def _many_events_and_follow_ups():
-    """Events for 120 states and follow-ups naming 30 of them, each with Andorra."""
+    """Events for 120 states and follow-ups naming 30 of them, each with Andorra; Andorra's
+    delegation made two statements with three published commitments each."""
     author = UserFactory()
     states = list(State.objects.order_by("country")[:120])
+    andorra = DelegationFactory(kind="state", state=states[0], name="", code="AND")
+    for year in (2012, 2013):
+        statement = StatementFactory(delegation=andorra, date=D(year, 4, 16))
+        for number in range(3):
+            CommitmentFactory(statement=statement, published=True, reference=f"AND-{year}-{number}")
     for state in states:
         TreatyEventFactory(state=state, kind="signature", date=D(2008, 12, 3))
         TreatyEventFactory(state=state, kind="ratification", date=D(2010, 3, 1))
@@ -424,12 +480,18 @@ def test_the_query_count_does_not_grow_with_the_states_events_and_follow_ups(
             assert client.get(url).status_code == 200
         return len(queries)
 
+    # Andorra's delegation with one statement and one commitment, then many more of each.
+    andorra = DelegationFactory(
+        kind="state", state=State.objects.get(country="AD"), name="", code="AND"
+    )
+    CommitmentFactory(statement=StatementFactory(delegation=andorra), published=True)
     few = count()
     _many_events_and_follow_ups()
     assert FollowUp.objects.filter(states__country="AD").count() == 30
     many = count()
     assert many == few, (few, many)
-    # The states, their standings (two), the events; or the state, its standing (two), its
-    # events and its follow-ups.
-    with django_assert_max_num_queries(4):
+    # The list: the states, their standings (two), the events. A state: itself, its standing
+    # (two), its events, its follow-ups, then (if nothing needs syncing) its commitments'
+    # figures, statements and list.
+    with django_assert_max_num_queries(8 if "/AD/" in url else 4):
         client.get(url)

@@ -115,3 +115,10 @@ def test_a_state_s_page_has_its_timeline_sources_and_follow_ups(
     expect(page.get_by_text("Regional workshop for the signatories")).to_be_visible()
     results = Axe().run(page)
     assert results.violations_count == 0, f"{language}\n{results.generate_report()}"
+    # Norway: its statement and commitments with their verdict bar, and the follow-up.
+    page.goto(f"{live_server.url}{language}/states/NO/")
+    expect(page.locator(".state-statements li")).to_have_count(1)
+    expect(page.locator("svg.verdict-bar")).to_have_count(1)
+    expect(page.locator("#row-NOR-2012-07")).to_be_visible()
+    results = Axe().run(page)
+    assert results.violations_count == 0, f"{language}\n{results.generate_report()}"
