@@ -6,7 +6,9 @@ import datetime
 from dataclasses import dataclass, field
 
 from django.apps import apps
+from django.conf import settings
 from django.contrib.auth.models import Group
+from django.utils import translation
 
 from commitments.models import (
     Article,
@@ -163,10 +165,13 @@ def make_sample():
 
 
 def state():
-    """What a GET must never change: every row of every model, sessions aside."""
+    """What a GET must never change: every row of every model, sessions aside. Read in one
+    language: a translated field's bare name is the active language's version (each version's
+    own column is in the row too)."""
     snapshot = {}
-    for model in apps.get_models():
-        if model._meta.label == "sessions.Session":
-            continue
-        snapshot[model._meta.label] = list(model.objects.order_by("pk").values())
+    with translation.override(settings.LANGUAGE_CODE):
+        for model in apps.get_models():
+            if model._meta.label == "sessions.Session":
+                continue
+            snapshot[model._meta.label] = list(model.objects.order_by("pk").values())
     return snapshot

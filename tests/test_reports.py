@@ -253,11 +253,14 @@ def test_a_long_report_s_pdf_lists_the_first_and_counts_the_rest(client, tracker
     monkeypatch.setattr(reports, "PDF_LISTED", 1)
     page = text(client.get(REPORT))
     document = pdf_text(client.get(PDF))
-    assert "Presidency report" in page and "Raised at the UNGA" in page  # the page: all
+    assert "Presidency report" in page  # the page lists them all
+    assert "Raised at the UNGA" in page
     assert "Raised at the UNGA" in document  # the first, by date (1 May 2013)
     assert "Presidency report" not in document  # the second (9 September 2013)
     assert "2 follow-ups that happened between the two dates" in document
-    assert "And 1 more, listed on the report's web page: http://testserver/reports/4MSP/" in document
+    assert (
+        "And 1 more, listed on the report's web page: http://testserver/reports/4MSP/" in document
+    )
     assert figures(document) == figures(page)  # every figure still counts them all
 
 

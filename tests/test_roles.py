@@ -228,21 +228,11 @@ class Route:
         return re.fullmatch(re.escape(self.pattern), text)
 
 
-def report_url(name="meeting_report"):
-    """A closed meeting whose texts are payloads (the report must escape them), and its
-    report's address."""
-    from commitments.models import Meeting
-
-    from .factories import MeetingFactory
-    from .sample import text_fields
-
-    meeting = MeetingFactory(
-        code="SAMPLE-MSP",
-        start=datetime.date(2013, 9, 9),
-        end=datetime.date(2013, 9, 13),
-        **text_fields(Meeting, skip=("code", "source_url")),
-    )
-    return reverse(name, args=[meeting.code])
+def report_url(s, name="meeting_report"):
+    """The report of the sample's closed meeting, whose texts are payloads (the report must
+    escape them). Made with the sample, not here: a URL is worked out after the sample's
+    snapshot, which nothing may change."""
+    return reverse(name, args=[s.objects["commitments.meeting"].code])
 
 
 def admin_object(s, m, suffix):
@@ -315,11 +305,11 @@ URL_TABLE = [
     ),
     # Issue 14: the meeting reports, and a report's PDF (public, like the page it prints).
     Route("<lang>/reports/", PUBLIC, public=True),
-    Route("<lang>/reports/<slug:meeting>/", PUBLIC, url=lambda s, m: report_url(), public=True),
+    Route("<lang>/reports/<slug:meeting>/", PUBLIC, url=lambda s, m: report_url(s), public=True),
     Route(
         "<lang>/reports/<slug:meeting>/report.pdf",
         PUBLIC,
-        url=lambda s, m: report_url("meeting_report_pdf"),
+        url=lambda s, m: report_url(s, "meeting_report_pdf"),
         public=True,
     ),
     # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
@@ -478,23 +468,22 @@ URL_TABLE = [
         posts={THEME_EDIT: by_role("L L 403 403 403 S S")},
     ),
     *admin_views(OTHER_MODELS, READ, ADMINISTER, READ, ADMINISTER, EDIT),
-    # Issue 14: states (reference data) and their treaty events (append-only: never changed
-    # or deleted, a recorded one is read), and the import of the depositary's table (an empty
-    # POST re-shows its form). No role holds these rights yet: superusers do.
+    # Issue 14: states (reference data: administrators keep a state's region; nobody adds or
+    # deletes one but a superuser) and their treaty events (append-only: recorded by editors
+    # and administrators, never changed or deleted; a recorded one is read), and the import of
+    # the depositary's table (an empty POST re-shows its form).
     Route(
         "admin/commitments/treatyevent/import-depositary/",
-        by_role("L/L L/L 403/403 403/403 403/403 403/403 200/422"),
+        by_role("L/L L/L 403/403 403/403 200/422 200/422 200/422"),
     ),
-    *admin_views(
-        STATES, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY, SUPERUSER_ONLY
-    ),
+    *admin_views(STATES, READ, SUPERUSER_ONLY, READ, SUPERUSER_ONLY, EDIT),
     *admin_views(
         TREATY_EVENTS,
-        SUPERUSER_ONLY,
-        SUPERUSER_ONLY,
-        SUPERUSER_ONLY,
+        READ,
+        by_role("L/L L/L 403/403 403/403 200/200 200/200 200/200"),
+        READ,
         NOBODY,
-        by_role("L/L L/L 403/403 403/403 403/403 403/403 200/403"),
+        READ_ONLY,
     ),
     # Every admin model: the old-style object address redirects to its change page.
     Route(
