@@ -132,6 +132,10 @@ def unlink_delegations(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
+    # PostgreSQL refuses to alter a table with the data step's deferred constraint checks still
+    # pending in the same transaction: each step commits on its own, the data step in one.
+    atomic = False
+
     dependencies = [("commitments", "0014_states")]
 
     operations = [
@@ -157,7 +161,7 @@ class Migration(migrations.Migration):
                 to="commitments.delegation",
             ),
         ),
-        migrations.RunPython(link_delegations, unlink_delegations),
+        migrations.RunPython(link_delegations, unlink_delegations, atomic=True),
         # Reversing re-adds these columns: with a default, so that existing rows can have them
         # before the text is written back.
         *(
