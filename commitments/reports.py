@@ -266,11 +266,11 @@ def report_context(meeting, known_on=None, listed=None):
         "summary_after": summary_a,
         "new_commitments": len(set(each_a) - set(each_b)),
         "verdict_changes": verdict_changes,
-        "verdict_change_rows": mark_safe(  # noqa: S308 - each row is built by format_html
+        "verdict_change_rows": mark_safe(  # noqa: S308  # nosec B308 B703 - each row is built by format_html
             "\n".join(rows.verdict_change(*change) for change in verdict_changes[:listed])
         ),
         "verdict_changes_unlisted": max(len(verdict_changes) - (listed or len(verdict_changes)), 0),
-        "follow_up_rows": mark_safe(  # noqa: S308 - each row is built by format_html
+        "follow_up_rows": mark_safe(  # noqa: S308  # nosec B308 B703 - each row is built by format_html
             "\n".join(rows.follow_up(follow_up) for follow_up in follow_ups[:listed])
         ),
         "follow_ups_unlisted": max(len(follow_ups) - (listed or len(follow_ups)), 0),
