@@ -1,29 +1,10 @@
 from django.conf import settings
 from django.urls import reverse
 from django.utils import translation
-from django.utils.cache import add_never_cache_headers
 
 from commitments.models import StaffPreference
 
 from .views import DATABASE_UNAVAILABLE, service_unavailable
-
-
-class NoStoreForSignedInMiddleware:
-    """Nothing shown to a signed-in user is kept by a browser or a shared cache.
-
-    Admin views that raise PermissionDenied, or that Django marks cacheable, would otherwise
-    go out without Cache-Control. Visitors without a session cookie are left alone, so public
-    pages stay cacheable (and the session is not even read for them).
-    """
-
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        response = self.get_response(request)
-        if settings.SESSION_COOKIE_NAME in request.COOKIES and request.user.is_authenticated:
-            add_never_cache_headers(response)
-        return response
 
 
 def is_staff_side(path):

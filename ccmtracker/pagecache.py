@@ -27,16 +27,19 @@ sets a cookie, is private or varies on anything but language and htmx is never s
 import contextlib
 import fcntl
 import hashlib
+import json
 import os
 import re
 import time
-from functools import wraps
+from functools import partial, wraps
 from pathlib import Path
+from urllib.parse import parse_qsl, urlencode
 
 from django.conf import settings
 from django.core.cache.backends.filebased import FileBasedCache
+from django.http import HttpResponseNotModified
 from django.utils import timezone
-from django.utils.cache import get_conditional_response
+from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import parse_etags
 from django.utils.translation import get_language
 
@@ -52,6 +55,9 @@ SAFE_VARY = {
     "hx-target",
     "hx-history-restore-request",
 }
+# What an htmx request sends that changes the answer: a fragment instead of the page, which
+# fragment, or the whole page again when the browser restores its history.
+HTMX_HEADERS = ("HX-Request", "HX-Target", "HX-History-Restore-Request")
 ACCEPTS_GZIP = re.compile(r"\bgzip\b")
 # Cookies that change nothing on a public page; any other cookie means "not anonymous".
 HARMLESS_COOKIES = {settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME}
@@ -60,19 +66,51 @@ LOCK_STRIPES = 64
 
 
 def public_etag(request, *args, **kwargs) -> str:
-    """An ETag for a public URL: it changes whenever any public data does, and each day (a
-    verdict lapses when its evidence ages past the confirmation window, with no write)."""
-    url = f"{get_language()}|{timezone.localdate().isoformat()}|{request.get_full_path()}".encode()
-    return f'"{current_generation()}-{hashlib.blake2b(url, digest_size=8).hexdigest()}"'
+    """The ETag of a public answer, computed without building it: the generation of the
+    public data (commitments/changes.py), the day (a verdict lapses when its evidence ages past
+    the confirmation window, with no write), the language, the path, the query (its
+    parameters sorted: `?b=2&a=1` is `?a=1&b=2`) and the htmx headers a fragment answers.
+
+    Weak (W/): the same data in the same language is one page whether it is sent gzipped or
+    not, and Django's gzip adds random bytes to each compressed body (against BREACH), so no
+    two bodies are ever byte-for-byte the same."""
+    query = urlencode(sorted(parse_qsl(request.META.get("QUERY_STRING", ""), True)))
+    parts = [
+        get_language() or "",
+        timezone.localdate().isoformat(),
+        request.path,
+        query,
+        *(request.headers.get(name, "") for name in HTMX_HEADERS),
+    ]
+    digest = hashlib.blake2b(json.dumps(parts).encode(), digest_size=8).hexdigest()
+    return f'W/"{current_generation()}-{digest}"'
 
 
-def public_page(view):
-    """Mark a public view whose anonymous responses PublicPageCacheMiddleware may store."""
+def public_page(view=None, *, htmx=False):
+    """Mark a public view: its anonymous answers may be stored by PublicPageCacheMiddleware
+    and kept by any HTTP cache (ccmtracker/httpcache.py decides, answer by answer).
+
+    It answers a conditional GET whose If-None-Match names the current `public_etag` with 304
+    before the view runs (no query, no template), and gives the view's 200 answers that ETag.
+    `@public_page(htmx=True)`: the view answers htmx requests with a fragment, so its answers
+    (its 304s too) vary on the htmx headers."""
+    if view is None:
+        return partial(public_page, htmx=htmx)
+    vary = HTMX_HEADERS if htmx else ()
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):
         request.public_page = True
-        return view(request, *args, **kwargs)
+        etag = public_etag(request)
+        if request.method in ("GET", "HEAD") and _names(etag, request.headers.get("If-None-Match")):
+            response = HttpResponseNotModified()
+            response["ETag"] = etag
+        else:
+            response = view(request, *args, **kwargs)
+            if response.status_code == 200 and not response.has_header("ETag"):
+                response["ETag"] = etag
+        patch_vary_headers(response, vary)
+        return response
 
     return wrapper
 
@@ -122,6 +160,8 @@ def _storable(request, response) -> bool:
 
 def _names(etag, if_none_match) -> bool:
     """Does an If-None-Match header name this ETag (compared weakly, as Django does)?"""
+    if not if_none_match:
+        return False
     wanted = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
     return "*" in wanted or (etag is not None and etag.removeprefix("W/") in wanted)
 
@@ -223,6 +263,7 @@ class PublicPageCacheMiddleware:
         return self._build(request, cache, key, generation)
 
     def _serve(self, request, stored):
+        request.public_page = True  # what the view said when it built the page
         response = stored[1]
         return get_conditional_response(request, etag=response.get("ETag"), response=response)
 

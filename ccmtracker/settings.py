@@ -81,6 +81,10 @@ MIDDLEWARE = [
     # An unreachable database answers 503 with Retry-After (ccmtracker/middleware.py).
     "ccmtracker.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Public or private, for every answer past the static files: Cache-Control and Vary
+    # (ccmtracker/httpcache.py). Outside the session, CSRF and messages middleware, so it sees
+    # every cookie they set.
+    "ccmtracker.httpcache.HttpCacheMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     # Language from the URL prefix (public pages) or Accept-Language (staff without a chosen
@@ -92,7 +96,6 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "ccmtracker.middleware.NoStoreForSignedInMiddleware",
     # Staff pages and the admin in each staff member's chosen language (StaffPreference).
     "ccmtracker.middleware.StaffLanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -269,6 +272,14 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
 # window turn it on.
 PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", "0" if TESTING else "5"))
 PAGE_CACHE_ALIAS = "default"
+
+# HTTP caches in front (browsers, nginx, a CDN: docs/deploy.md) may keep an anonymous public
+# answer for HTTP_CACHE_MAX_AGE seconds (Cache-Control: public, max-age): a follow-up recorded
+# is public everywhere within that minute. Past it, a cache may go on serving the answer it
+# has for HTTP_CACHE_STALE_WHILE_REVALIDATE seconds more while it fetches the new one.
+# Everything else is private, no-store (ccmtracker/httpcache.py).
+HTTP_CACHE_MAX_AGE = int(os.environ.get("HTTP_CACHE_MAX_AGE", "60"))
+HTTP_CACHE_STALE_WHILE_REVALIDATE = int(os.environ.get("HTTP_CACHE_STALE_WHILE_REVALIDATE", "300"))
 
 # --- Security headers and cookies ------------------------------------------------------------
 # Production is served over HTTPS only. gunicorn trusts X-Forwarded-Proto from the addresses

@@ -15,9 +15,9 @@ from django.conf import settings
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone, translation
-from django.views.decorators.http import condition, require_safe
+from django.views.decorators.http import require_safe
 
-from ccmtracker.pagecache import public_etag, public_page
+from ccmtracker.pagecache import public_page
 
 from .derived import ensure_current
 from .forms import public_selection
@@ -303,11 +303,10 @@ def _meta(schema, form, point):
     }
 
 
-# Exports answer conditional requests: the ETag changes whenever any public data does, so a
-# client that polls gets 304 Not Modified, before any query, until something changes.
+# Exports answer conditional requests (public_page): the ETag changes whenever any public data
+# does, so a client that polls gets 304 Not Modified, before any query, until something changes.
 @require_safe
 @public_page
-@condition(etag_func=public_etag)
 def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
     form, point, _all, matching = public_selection(request.GET)
     if not form.is_valid():
@@ -322,7 +321,6 @@ def export_commitments(request: HttpRequest, fmt: str) -> HttpResponse:
 
 @require_safe
 @public_page
-@condition(etag_func=public_etag)
 def export_follow_ups(request: HttpRequest, fmt: str) -> HttpResponse:
     form, point, _all, matching = public_selection(request.GET)
     if not form.is_valid():

@@ -29,7 +29,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import push_url
 
 from ccmtracker.pagecache import public_page
@@ -223,9 +222,8 @@ def _list_query(form, **change):
 
 
 @require_safe
-@public_page
+@public_page(htmx=True)
 @gzip_page
-@vary_on_headers("HX-Request", "HX-Target")
 def state_list(request: HttpRequest) -> HttpResponse:
     """Every state on a map and in a table, by its treaty status on the date shown. A fixed
     number of queries whatever the number of states: the states, their standings (reach.py)

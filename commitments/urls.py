@@ -1,16 +1,16 @@
 from django.urls import path, re_path
 from django.views.decorators.gzip import gzip_page
-from django.views.decorators.http import condition, require_safe
+from django.views.decorators.http import require_safe
 
-from ccmtracker.pagecache import public_etag, public_page
+from ccmtracker.pagecache import public_page
 
 from . import exports, feeds, reports, states, views
 
 
 def _feed(feed):
     """A feed, like the public pages: GET and HEAD only, cached, compressed, and answering
-    conditional requests."""
-    return require_safe(public_page(gzip_page(condition(etag_func=public_etag)(feed))))
+    conditional requests (public_page)."""
+    return require_safe(public_page(gzip_page(feed)))
 
 
 # Public pages: ccmtracker/urls.py mounts these inside i18n_patterns (/fr/…, /es/…).

@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_http_methods, require_POST, require_safe
-from django.views.decorators.vary import vary_on_headers
 from django_htmx.http import HttpResponseClientRedirect, push_url
 from django_htmx.middleware import HtmxDetails
 
@@ -188,9 +187,8 @@ def _query_string(request, form, exclude=()):
 
 
 @require_safe
-@public_page
+@public_page(htmx=True)
 @gzip_page  # public pages hold no secret, so compression gives BREACH nothing
-@vary_on_headers("HX-Request", "HX-Target")
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     ensure_current()
     form, point, commitments, matching = public_selection(request.GET)

@@ -28,7 +28,8 @@ naming the pattern, when a URL pattern has no entry in URL_TABLE. To add one, ap
 Whatever the entry, every response is also checked for the internal-note canary and
 unpublished items (never shown to anyone but staff), for unescaped HTML payloads in HTML and
 XML answers (never, for anyone; CSV and JSON carry the raw text), for `no-store` on every
-answer to a signed-in user and, for GET, for unchanged database state. The sample
+answer to a signed-in user, for `Cache-Control: public` on no answer that sets a cookie, answers
+a signed-in user or a POST, and, for GET, for unchanged database state. The sample
 (tests/sample.py) and the signed-in users are built once for the module; every request runs
 in a savepoint that is rolled back, so no answer depends on another.
 """
@@ -708,6 +709,12 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern, signed_in):
                 problems.append(f"{case}: a GET changed the database")
             if role != ANONYMOUS and "no-store" not in response.get("Cache-Control", ""):
                 problems.append(f"{case}: an answer to a signed-in user without no-store")
+            # Any cache may keep a public answer for anyone (ccmtracker/httpcache.py): never
+            # one that sets a cookie, answers a signed-in user or a POST.
+            if "public" in response.get("Cache-Control", "") and (
+                response.cookies or role != ANONYMOUS or method != "GET"
+            ):
+                problems.append(f"{case}: marked public ({response['Cache-Control']})")
             if route.public and role == ANONYMOUS and method == "GET":
                 if response.cookies:
                     problems.append(f"{case}: a public page set cookies {list(response.cookies)}")
