@@ -18,7 +18,7 @@ import pytest
 from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import Client
-from django.urls import path
+from django.urls import path as route
 from django.utils import timezone
 
 from ccmtracker.pagecache import public_page
@@ -42,6 +42,17 @@ PUBLIC_PATTERNS = [
     and route_for(pattern)[0].public
     and pattern.name not in {"healthz", "readyz"}
 ]
+
+
+NGINX_CONF = (BASE_DIR / "docs" / "nginx" / "ccmtracker.conf").read_text()
+NGINX_KEY = re.search(r'proxy_cache_key "([^"]+)"', NGINX_CONF)[1]
+
+
+def in_nginx_key(header):
+    """nginx ignores Vary (docs/deploy.md): the cache key must hold every header varied on."""
+    if header == "accept-encoding":
+        return "$ccm_gzip" in NGINX_KEY
+    return f"$http_{header.replace('-', '_')}" in NGINX_KEY
 
 
 def private(response):
@@ -76,13 +87,15 @@ def test_every_public_url_is_cacheable_by_anyone_and_answers_if_none_match(patte
     assert re.fullmatch(r'W/"[0-9a-f]+-[0-9a-f]{16}"', etag), etag
     # The language is the address's, and no public answer reads a cookie.
     assert not vary(response) & {"cookie", "accept-language", "*"}, response["Vary"]
+    assert all(map(in_nginx_key, vary(response))), (response["Vary"], NGINX_KEY)
     again = client.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
     assert again.status_code == 304, url
     assert again["ETag"] == etag
     assert again["Cache-Control"] == PUBLIC_CONTROL
     assert not again.cookies
     head = client.head(url)
-    assert head["Cache-Control"] == PUBLIC_CONTROL and head["ETag"] == etag
+    assert head["Cache-Control"] == PUBLIC_CONTROL
+    assert head["ETag"] == etag
 
 
 @pytest.mark.parametrize("path", ["/", "/states/"])
@@ -92,6 +105,7 @@ def test_htmx_fragments_are_public_and_vary_on_the_htmx_headers(seeded, client, 
     assert fragment["Cache-Control"] == PUBLIC_CONTROL
     for response in (page, fragment):
         assert {"hx-request", "hx-target", "hx-history-restore-request"} <= vary(response)
+        assert all(map(in_nginx_key, vary(response))), (response["Vary"], NGINX_KEY)
     assert fragment["ETag"] != page["ETag"]
     # A 304 says what the 200 varies on.
     again = client.get(path, headers={"HX-Request": "true", "If-None-Match": fragment["ETag"]})
@@ -125,7 +139,8 @@ def test_a_missing_public_page_is_public_briefly_and_a_missing_address_is_privat
     assert missing.status_code == 404
     assert missing["Cache-Control"] == PUBLIC_CONTROL
     unknown = client.get("/no-such-page/")
-    assert unknown.status_code == 404 and private(unknown)
+    assert unknown.status_code == 404
+    assert private(unknown)
 
 
 # --- The ETag: worked out without building the page ---------------------------------------
@@ -172,9 +187,7 @@ def test_the_etag_differs_by_language_and_query_and_not_by_query_order(seeded, c
     assert len({etag("/"), etag("/fr/"), etag("/es/")}) == 3
     assert etag("/?status=achieved") != etag("/")
     assert etag("/?status=achieved&theme=promotion") == etag("/?theme=promotion&status=achieved")
-    assert etag(f"/commitments/{REFERENCE}/?as_of=2013-01-01") != etag(
-        f"/commitments/{REFERENCE}/"
-    )
+    assert etag(f"/commitments/{REFERENCE}/?as_of=2013-01-01") != etag(f"/commitments/{REFERENCE}/")
     assert etag("/data/commitments.csv") != etag("/data/commitments.json")
 
 
@@ -185,7 +198,8 @@ def test_the_etag_moves_at_midnight(seeded, client):
 
     with mock.patch("django.utils.timezone.now", return_value=tomorrow):
         again = client.get("/", headers={"If-None-Match": today})
-    assert again.status_code == 200 and again["ETag"] != today
+    assert again.status_code == 200
+    assert again["ETag"] != today
 
 
 # --- Private: the staff side, the admin, the login, anyone signed in, any POST ---------------
@@ -222,13 +236,15 @@ def test_the_csrf_and_language_cookies_keep_a_page_public(seeded, client):
 
 def test_a_post_to_a_public_page_is_private(seeded, client):
     response = client.post("/")
-    assert response.status_code == 405 and private(response)
+    assert response.status_code == 405
+    assert private(response)
 
 
 def test_a_page_served_by_the_page_cache_is_public_too(seeded, client):
     first = client.get("/")
     hit = client.get("/")
-    assert hit["Cache-Control"] == PUBLIC_CONTROL and hit["ETag"] == first["ETag"]
+    assert hit["Cache-Control"] == PUBLIC_CONTROL
+    assert hit["ETag"] == first["ETag"]
     signed_in = Client()
     signed_in.force_login(UserFactory(is_staff=True))
     assert private(signed_in.get("/"))
@@ -265,11 +281,11 @@ def well_behaved(request):
 
 
 urlpatterns = [
-    path("t/csrf/", sets_the_csrf_cookie),
-    path("t/session/", reads_the_session),
-    path("t/cookie/", sets_a_cookie),
-    path("t/fails/", fails),
-    path("t/fine/", well_behaved),
+    route("t/csrf/", sets_the_csrf_cookie),
+    route("t/session/", reads_the_session),
+    route("t/cookie/", sets_a_cookie),
+    route("t/fails/", fails),
+    route("t/fine/", well_behaved),
     *site_urlpatterns,
 ]
 
