@@ -48,7 +48,8 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-## Measure: a synthetic tracker served by gunicorn, driven by wrk; writes docs/benchmarks.md.
+## Measure: a synthetic tracker served by gunicorn (and through nginx, docs/nginx/), driven by
+## wrk; writes docs/benchmarks.md. Installs Debian's wrk and nginx-light when missing.
 ## Its own databases (var/bench/, ccm_perf_bench in PostgreSQL), never the development one.
 bench: install
 	@command -v wrk >/dev/null || { echo "Installing Debian's wrk..."; \

@@ -8,15 +8,20 @@ gunicorn worker's memory while it streams the 50,000-row CSV, and "writes under 
 staff writers recording follow-ups over HTTP for 20 s while wrk loads the public pages, on
 SQLite and, when it answers on 127.0.0.1:5432, PostgreSQL. Last, "public reads while staff
 write": wrk on the cached dashboard with no writes, then while one staff writer records 1, then
-5 follow-ups a second, on the same server. Prints the tables and writes docs/benchmarks.md.
+5 follow-ups a second, on the same server. And "HTTP caching: nginx in front": the cached
+dashboard through Debian's nginx with the deployment guide's configuration, against the
+gunicorn floor and against nginx serving a static file of the same size, with and without 5
+staff writes a second; a conditional GET (304) straight to gunicorn. Prints the tables and
+writes docs/benchmarks.md.
 Absolute figures depend on the machine; compare the ratios to the floor.
 
 Environment: BENCH_SECONDS (per wrk run, default 4), BENCH_PORT (default 8401),
 BENCH_WORKERS (gunicorn workers, default 3), BENCH_PG_URL (default
 postgres://postgres@127.0.0.1:5432/ccm_perf_bench), BENCH_WRITE_SECONDS (default 20),
-BENCH_RW_SECONDS (each run of "public reads while staff write", default 10).
+BENCH_RW_SECONDS (each run of "public reads while staff write", default 10), BENCH_NGINX_SECONDS
+(each run behind nginx, default 8).
 
-BENCH_ONLY=pages,memory,writes,reads-while-writing runs only those parts (comma-separated;
+BENCH_ONLY=pages,memory,writes,reads-while-writing,nginx runs only those parts (comma-separated;
 "pages" also takes BENCH_SIZES=large or small). With BENCH_REUSE=1 a database already under
 var/bench/ is used as it is instead of being built again. A partial run prints its tables and
 writes them to var/bench/benchmarks-partial.md, leaving docs/benchmarks.md alone.
@@ -48,10 +53,11 @@ SECONDS = int(os.environ.get("BENCH_SECONDS", "4"))
 WORKERS = int(os.environ.get("BENCH_WORKERS", "3"))
 WRITE_SECONDS = int(os.environ.get("BENCH_WRITE_SECONDS", "20"))
 RW_SECONDS = int(os.environ.get("BENCH_RW_SECONDS", "10"))
+NGINX_SECONDS = int(os.environ.get("BENCH_NGINX_SECONDS", "8"))
 # (label, follow-ups a second): the no-write runs come first and last, and their mean is what
 # the runs with writes are compared with (the machine's load drifts over a minute).
 RW_RUNS = [("no writes", 0), ("1 write/s", 1), ("5 writes/s", 5), ("no writes, again", 0)]
-PARTS = ("pages", "memory", "writes", "reads-while-writing")
+PARTS = ("pages", "memory", "writes", "reads-while-writing", "nginx")
 ONLY = [p.strip() for p in os.environ.get("BENCH_ONLY", ",".join(PARTS)).split(",") if p.strip()]
 REUSE = os.environ.get("BENCH_REUSE", "") not in ("", "0")
 PG_URL = os.environ.get("BENCH_PG_URL", "postgres://postgres@127.0.0.1:5432/ccm_perf_bench")
@@ -60,6 +66,7 @@ ACCEPT_GZIP = "Accept-Encoding: gzip, deflate, br"
 
 sys.path.insert(0, str(ROOT / "bench"))
 from build import BENCH_PASSWORD, BENCH_STAFF, VERSION_AFTER_BUILD  # noqa: E402
+from nginx import Nginx, ensure_nginx, free_port  # noqa: E402
 
 SIZES = [("2,000 commitments", 1.0), ("200 commitments", 0.1)]
 
@@ -247,7 +254,7 @@ def _ms(text):
     return float(number) * UNITS[unit]
 
 
-def wrk(path, seconds=SECONDS, connections=8, headers=()):
+def wrk(path, seconds=SECONDS, connections=8, headers=(), port=None):
     args = [
         shutil.which("wrk"),
         "-t2",
@@ -260,7 +267,7 @@ def wrk(path, seconds=SECONDS, connections=8, headers=()):
     for header in headers:
         args += ["-H", header]
     output = subprocess.run(  # noqa: S603
-        [*args, f"http://{HOST}:{PORT}{path}"], capture_output=True, text=True, check=True
+        [*args, f"http://{HOST}:{port or PORT}{path}"], capture_output=True, text=True, check=True
     ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     p50 = re.search(r"^\s+50%\s+(\S+)", output, re.M)
@@ -744,6 +751,140 @@ def reads_while_writing_table(runs):
     return out + ["", "Targets:", *lines] + ([f"First errors: {samples}"] if samples else [])
 
 
+# --- HTTP caching: nginx in front ------------------------------------------------------------
+
+
+def measure_nginx(env):
+    """The cached dashboard through nginx (docs/nginx/ccmtracker.conf, bench/nginx.py) against
+    the gunicorn floor (/healthz straight to gunicorn) and against nginx serving a static file
+    of the dashboard's size (the most this machine serves at that size); a conditional GET
+    (304) straight to gunicorn; the dashboard through nginx again while one staff member
+    records 5 follow-ups a second (straight to gunicorn, as staff bypass the cache)."""
+    import tempfile
+
+    ensure_nginx()
+    commitments = current_versions(env, "B19-")
+    server = Server(env)
+    static_dir = Path(tempfile.mkdtemp(prefix="ccm-bench-static-"))
+    nginx = None
+    try:
+        cookies = login(f"{BENCH_STAFF}-4")
+        headers = [ACCEPT_GZIP]
+        status, answer, body = get("/", dict(h.split(": ", 1) for h in headers))
+        if status != 200:
+            raise RuntimeError(f"/ answered {status}")
+        size = len(body)
+        static_dir.chmod(0o755)
+        static = static_dir / "dashboard-size.html"
+        static.write_bytes(os.urandom(size))  # incompressible, like the gzipped page
+        static.chmod(0o644)
+        static_port = free_port()
+        extra = f"server {{ listen {HOST}:{static_port}; location / {{ root {static_dir}; }} }}"
+        nginx = Nginx(tempfile.mkdtemp(prefix="ccm-bench-nginx-"), PORT, extra=extra,
+                      workers="auto").start()  # fmt: skip
+        through = {"port": nginx.port, "headers": headers}
+        wrk("/", seconds=2, headers=headers)  # warm every worker
+        wrk("/", seconds=2, **through)  # and nginx's cache
+        conditional = [*headers, f"If-None-Match: {answer['ETag']}"]
+        runs = {}
+        for label, args in [
+            ("floor", {"path": "/healthz", "headers": headers}),
+            ("304", {"path": "/", "headers": conditional}),
+            ("nginx", {"path": "/", **through}),
+            ("static", {"path": "/dashboard-size.html", "port": static_port}),
+            ("floor again", {"path": "/healthz", "headers": headers}),
+        ]:
+            runs[label] = wrk(seconds=NGINX_SECONDS, **args)
+            log(f"  nginx part, {label}: {runs[label]}")
+        cache_status = _cache_status(nginx.port)
+        writer = PacedWriter(cookies, commitments, 5, NGINX_SECONDS)
+        writer.start()
+        runs["nginx, 5 writes/s"] = wrk(seconds=NGINX_SECONDS, path="/", **through)
+        writer.join()
+        runs["nginx, 5 writes/s"].update(
+            writes=writer.ok, writes_per_s=writer.ok / NGINX_SECONDS, write_errors=writer.errors
+        )
+        log(f"  nginx part, with writes: {runs['nginx, 5 writes/s']}")
+    finally:
+        if nginx:
+            nginx.stop()
+        server.stop()
+        shutil.rmtree(static_dir, ignore_errors=True)
+    return {"size": size, "runs": runs, "cache_status": cache_status}
+
+
+def _cache_status(port):
+    connection = http.client.HTTPConnection(HOST, port, timeout=30)
+    connection.request("GET", "/", headers={"Accept-Encoding": "gzip, deflate, br"})
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.getheader("X-Cache-Status")
+
+
+def nginx_section(result):
+    runs = result["runs"]
+    floor = (runs["floor"]["rps"] + runs["floor again"]["rps"]) / 2
+    static = runs["static"]["rps"]
+    size = f"{result['size']:,} bytes"
+    rows = [
+        (
+            "gunicorn floor: /healthz straight to gunicorn (mean of two runs)",
+            floor,
+            (runs["floor"]["p50"] + runs["floor again"]["p50"]) / 2,
+            (runs["floor"]["p99"] + runs["floor again"]["p99"]) / 2,
+        ),
+        ("conditional GET of / (If-None-Match, 304) straight to gunicorn", *_r(runs["304"])),
+        ("cached dashboard / through nginx", *_r(runs["nginx"])),
+        (f"static file of the same size ({size}) from nginx", *_r(runs["static"])),
+        ("cached dashboard / through nginx, 5 staff writes/s", *_r(runs["nginx, 5 writes/s"])),
+    ]
+    out = [
+        "",
+        "## HTTP caching: nginx in front",
+        "",
+        "Debian's nginx with the deployment guide's configuration (docs/nginx/ccmtracker.conf, "
+        "plain HTTP, `worker_processes auto`) in front of the same gunicorn "
+        f"({WORKERS} workers, 2,000 commitments); wrk -t2 -c8 for {NGINX_SECONDS} s a run, "
+        "`Accept-Encoding: gzip`, wrk, nginx and gunicorn on the same machine. The static file is "
+        "random bytes of the gzipped dashboard's size, served by the same nginx: the most this "
+        "machine serves at that size. The writer records follow-ups through the staff page, "
+        "straight to gunicorn (HTTP_CACHE_MAX_AGE at its default: nginx refreshes the page "
+        f"once a minute). X-Cache-Status of / after the runs: {result['cache_status']}.",
+        "",
+        "| run | req/s | p50 ms | p99 ms | vs gunicorn floor | vs static file |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for label, rps, p50, p99 in rows:
+        out.append(
+            f"| {label} | {_f(rps)} | {_f(p50, 2)} | {_f(p99, 2)} | {rps / floor:.2f}× "
+            f"| {rps / static:.2f}× |"
+        )
+    written = runs["nginx, 5 writes/s"]
+    checks = [
+        (runs["nginx"]["rps"] / floor >= 10, "dashboard through nginx ≥ 10× the gunicorn floor",
+         f"{runs['nginx']['rps'] / floor:.1f}×"),
+        (runs["nginx"]["rps"] / static >= 0.5, "dashboard through nginx ≥ 0.5× the static file",
+         f"{runs['nginx']['rps'] / static:.2f}×"),
+        (written["rps"] / floor >= 10 and written["rps"] / static >= 0.5,
+         "the same with 5 staff writes/s going on",
+         f"{written['rps'] / floor:.1f}× floor, {written['rps'] / static:.2f}× static; "
+         f"{written['writes']} follow-ups stored, {written['write_errors']} errors"),
+        (runs["304"]["rps"] / floor >= 0.9, "conditional GET (304) to gunicorn ≥ 0.9× the floor",
+         f"{runs['304']['rps'] / floor:.2f}×"),
+    ]  # fmt: skip
+    bad = [label for label, r in runs.items() if r["non_2xx"] or r["socket_errors"]]
+    out += ["", "Targets:"]
+    out += [f"- {'met' if ok else 'MISSED'}: {text} (measured {got})" for ok, text, got in checks]
+    if bad:
+        out.append(f"- errors (non-2xx/3xx or socket errors) in: {', '.join(bad)}")
+    return out
+
+
+def _r(result):
+    return result["rps"], result["p50"], result["p99"]
+
+
 # --- report ----------------------------------------------------------------------------------
 
 
@@ -849,7 +990,15 @@ def main():
         log(f"Public reads while staff write: {len(RW_RUNS)} wrk runs of {RW_SECONDS} s on /…")
         reads_writing = measure_reads_while_writing(env)
 
-    report = render(sections, memory, writes, reads_writing, time.monotonic() - started)
+    behind_nginx = None
+    if "nginx" in ONLY:
+        env = prepare(sqlite_large, SIZES[0][0], 1.0, built)
+        log(f"HTTP caching: nginx in front, wrk runs of {NGINX_SECONDS} s…")
+        behind_nginx = measure_nginx(env)
+
+    report = render(
+        sections, memory, writes, reads_writing, behind_nginx, time.monotonic() - started
+    )
     print(report)
     partial = set(ONLY) != set(PARTS) or wanted != ["large", "small"]
     target = VAR / "benchmarks-partial.md" if partial else ROOT / "docs" / "benchmarks.md"
@@ -866,6 +1015,7 @@ def main():
                 "memory": memory,
                 "writes": writes,
                 "reads_while_writing": reads_writing,
+                "nginx": behind_nginx,
             },
             indent=1,
             default=str,
@@ -874,7 +1024,7 @@ def main():
     log(f"Written to {target.relative_to(ROOT)} in {time.monotonic() - started:.0f} s.")
 
 
-def render(sections, memory, writes, reads_writing, took):
+def render(sections, memory, writes, reads_writing, behind_nginx, took):
     now = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     out = [
         "# Benchmarks",
@@ -943,6 +1093,8 @@ def render(sections, memory, writes, reads_writing, took):
             "",
             *reads_while_writing_table(reads_writing),
         ]
+    if behind_nginx:
+        out += nginx_section(behind_nginx)
     return "\n".join(out) + "\n"
 
 
