@@ -14,11 +14,17 @@ Everything else — staff pages, the admin, the login, any answer that sets a co
 request with a session, any error past 4xx, any POST — says `private, no-store`: kept by
 nobody. The ETag a public answer carries, and the 304 it earns, are `public_etag`'s.
 
+A browser may keep a public page it was given before its user signed in, and a signed-in
+request for that address may be answered from it, for up to max-age: the answer to a sign-in
+says `Clear-Site-Data: "cache"`, so staff see their own changes at once.
+
 HttpCacheMiddleware comes just after WhiteNoise (static files keep their own long-lived
 headers) and before the session, CSRF and messages middleware, so it sees every cookie they set.
 """
 
 from django.conf import settings
+from django.contrib.auth.signals import user_logged_in
+from django.dispatch import receiver
 from django.utils.cache import add_never_cache_headers, patch_cache_control
 
 from .middleware import is_staff_side
@@ -74,6 +80,12 @@ def make_public(response):
         response.headers.pop("Vary", None)
 
 
+@receiver(user_logged_in)
+def _forget_public_pages_on_sign_in(sender, request, **kwargs):
+    if request is not None:
+        request.signed_in_now = True
+
+
 class HttpCacheMiddleware:
     """Every answer that passes through Django leaves public (`make_public`) or private and
     never stored (`add_never_cache_headers`), as `is_public` decides."""
@@ -87,4 +99,7 @@ class HttpCacheMiddleware:
             make_public(response)
         else:
             add_never_cache_headers(response)
+        if getattr(request, "signed_in_now", False):
+            # The public pages this browser kept while anonymous: gone, not shown to staff.
+            response["Clear-Site-Data"] = '"cache"'
         return response

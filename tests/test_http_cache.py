@@ -219,6 +219,26 @@ def test_anyone_signed_in_gets_private_answers_even_on_public_pages(seeded, staf
     assert private(response)
 
 
+def test_signing_in_clears_the_public_pages_the_browser_kept(seeded, client):
+    """A browser keeps public pages for max-age; once signed in, its user must see changes."""
+    client.get("/")
+    page = client.get("/admin/login/")
+    assert "Clear-Site-Data" not in page
+    token = page.cookies["csrftoken"].value
+    user = UserFactory(is_staff=True)
+    user.set_password("a long enough password")
+    user.save()
+    signed_in = client.post(
+        "/admin/login/?next=/staff/",
+        {"username": user.username, "password": "a long enough password"},
+        headers={"X-CSRFToken": token},
+    )
+    assert signed_in.status_code == 302
+    assert signed_in["Clear-Site-Data"] == '"cache"'
+    assert private(signed_in)
+    assert "Clear-Site-Data" not in client.get("/staff/")
+
+
 def test_a_session_cookie_alone_makes_an_answer_private(seeded, client):
     """nginx bypasses its cache on the session cookie; the app never says otherwise."""
     client.cookies["sessionid"] = "not-a-session"
