@@ -42,6 +42,7 @@ from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers
 from django.utils.http import parse_etags
 from django.utils.translation import get_language
+from django.views.decorators.gzip import gzip_page
 
 from commitments.changes import GENERATION_KEY, current_generation, data_cache, outdated_at
 
@@ -86,17 +87,21 @@ def public_etag(request, *args, **kwargs) -> str:
     return f'W/"{current_generation()}-{digest}"'
 
 
-def public_page(view=None, *, htmx=False):
+def public_page(view=None, *, htmx=False, gzip=False):
     """Mark a public view: its anonymous answers may be stored by PublicPageCacheMiddleware
     and kept by any HTTP cache (ccmtracker/httpcache.py decides, answer by answer).
 
     It answers a conditional GET whose If-None-Match names the current `public_etag` with 304
     before the view runs (no query, no template), and gives the view's 200 answers that ETag.
-    `@public_page(htmx=True)`: the view answers htmx requests with a fragment, so its answers
-    (its 304s too) vary on the htmx headers."""
+    `htmx=True`: the view answers htmx requests with a fragment, so its answers (its 304s too)
+    vary on the htmx headers. `gzip=True`: its answers are compressed for clients that take
+    gzip (Django's gzip_page; public pages hold no secret, so compression gives BREACH
+    nothing), so they, and their 304s, vary on Accept-Encoding."""
     if view is None:
-        return partial(public_page, htmx=htmx)
-    vary = HTMX_HEADERS if htmx else ()
+        return partial(public_page, htmx=htmx, gzip=gzip)
+    vary = (("Accept-Encoding",) if gzip else ()) + (HTMX_HEADERS if htmx else ())
+    if gzip:
+        view = gzip_page(view)
 
     @wraps(view)
     def wrapper(request, *args, **kwargs):

@@ -28,7 +28,6 @@ from django.utils import formats, timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from ccmtracker.pagecache import public_page
@@ -319,8 +318,7 @@ def _context(request, meeting, pdf=False):
 
 
 @require_safe
-@public_page
-@gzip_page
+@public_page(gzip=True)
 def meeting_report(request: HttpRequest, meeting: str) -> HttpResponse:
     found = _meeting(meeting)
     return render(request, "commitments/meeting_report.html", _context(request, found))
@@ -382,7 +380,6 @@ def static_files_only(host):
 
 
 @require_safe
-@public_page
-@gzip_page
+@public_page(gzip=True)
 def report_list(request: HttpRequest) -> HttpResponse:
     return render(request, "commitments/report_list.html", {"meetings": list(closed_meetings())})

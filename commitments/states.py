@@ -27,7 +27,6 @@ from django.utils.html import format_html, format_html_join
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 from django_htmx.http import push_url
 
@@ -222,8 +221,7 @@ def _list_query(form, **change):
 
 
 @require_safe
-@public_page(htmx=True)
-@gzip_page
+@public_page(htmx=True, gzip=True)
 def state_list(request: HttpRequest) -> HttpResponse:
     """Every state on a map and in a table, by its treaty status on the date shown. A fixed
     number of queries whatever the number of states: the states, their standings (reach.py)
@@ -324,8 +322,7 @@ def _timeline(events):
 
 
 @require_safe
-@public_page
-@gzip_page
+@public_page(gzip=True)
 def state_detail(request: HttpRequest, code: str) -> HttpResponse:
     canonical = code.upper()
     state = State.objects.filter(country=canonical).first() if len(code) == 2 else None

@@ -1,5 +1,4 @@
 from django.urls import path, re_path
-from django.views.decorators.gzip import gzip_page
 from django.views.decorators.http import require_safe
 
 from ccmtracker.pagecache import public_page
@@ -10,7 +9,7 @@ from . import exports, feeds, reports, states, views
 def _feed(feed):
     """A feed, like the public pages: GET and HEAD only, cached, compressed, and answering
     conditional requests (public_page)."""
-    return require_safe(public_page(gzip_page(feed)))
+    return require_safe(public_page(feed, gzip=True))
 
 
 # Public pages: ccmtracker/urls.py mounts these inside i18n_patterns (/fr/…, /es/…).

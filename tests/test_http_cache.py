@@ -92,6 +92,11 @@ def test_every_public_url_is_cacheable_by_anyone_and_answers_if_none_match(patte
     assert again.status_code == 304, url
     assert again["ETag"] == etag
     assert again["Cache-Control"] == PUBLIC_CONTROL
+    assert vary(again) == vary(response), "a 304 says what its 200 varies on"
+    # …also when the page is not in the page cache (a HEAD never is; nor a first request).
+    cold = client.head(url, headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert cold.status_code == 304
+    assert vary(cold) == vary(response)
     assert not again.cookies
     head = client.head(url)
     assert head["Cache-Control"] == PUBLIC_CONTROL
