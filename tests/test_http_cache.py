@@ -311,12 +311,18 @@ urlpatterns = [
     route("t/cookie/", sets_a_cookie),
     route("t/fails/", fails),
     route("t/fine/", well_behaved),
+    # A staff page marked public by mistake (a queue copied from a public view, say).
+    route("staff/t/fine/", well_behaved),
+    route("admin/t/fine/", well_behaved),
     *site_urlpatterns,
 ]
 
 
 @pytest.mark.urls(__name__)
-@pytest.mark.parametrize("path", ["/t/csrf/", "/t/session/", "/t/cookie/", "/t/fails/"])
+@pytest.mark.parametrize(
+    "path",
+    ["/t/csrf/", "/t/session/", "/t/cookie/", "/t/fails/", "/staff/t/fine/", "/admin/t/fine/"],
+)
 def test_no_answer_that_sets_a_cookie_or_reads_the_session_is_ever_public(db, client, path):
     response = client.get(path)
     assert private(response), (path, response.get("Cache-Control"), response.cookies)
