@@ -19,9 +19,9 @@ from django.http import HttpResponse
 from django.middleware.csrf import get_token
 from django.test import Client
 from django.urls import path as route
-from django.utils import timezone
+from django.utils import timezone, translation
 
-from ccmtracker.pagecache import public_page
+from ccmtracker.pagecache import public_etag, public_page
 from ccmtracker.urls import urlpatterns as site_urlpatterns
 from commitments.models import Commitment, Status
 from commitments.records import record_follow_up
@@ -194,6 +194,15 @@ def test_the_etag_differs_by_language_and_query_and_not_by_query_order(seeded, c
     assert etag("/?status=achieved&theme=promotion") == etag("/?theme=promotion&status=achieved")
     assert etag(f"/commitments/{REFERENCE}/?as_of=2013-01-01") != etag(f"/commitments/{REFERENCE}/")
     assert etag("/data/commitments.csv") != etag("/data/commitments.json")
+
+
+def test_the_etag_names_the_language_it_was_built_in(db, rf):
+    """The language comes from the address on every public page today; should a page ever be
+    built in another (a header, a setting), its ETag must still tell the two apart."""
+    request = rf.get("/data/commitments.csv")
+    with translation.override("fr"):
+        french = public_etag(request)
+    assert public_etag(request) != french
 
 
 def test_the_etag_moves_at_midnight(seeded, client):
