@@ -31,7 +31,7 @@ BASE_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(BASE_DIR / "bench"))
 sys.path.insert(0, str(BASE_DIR / ".ci"))
 from nginx import Nginx, ensure_nginx, free_port  # noqa: E402
-from serve_check import check, manage  # noqa: E402
+from serve_check import manage  # noqa: E402
 
 GUNICORN = str(Path(sys.executable).parent / "gunicorn")
 MAX_AGE = 2
@@ -67,6 +67,11 @@ class Visitor:
 
     def get(self, path, headers=None):
         return self.request("GET", path, headers=headers)
+
+
+def check(condition, message):
+    if not condition:
+        raise SystemExit(f"nginx check FAILED: {message}")
 
 
 def status(response):
@@ -244,14 +249,16 @@ def run_checks(nginx, username, password):
     check(recorded.status == 200 and "Recorded" in recorded_html, "recording a follow-up")
     written = time.monotonic()
     seen = None
-    while time.monotonic() - written < MAX_AGE + 3:
+    # Past max-age nginx serves the page it has once more (stale-while-revalidate) while one
+    # background request fetches the new one: public within max-age, plus that one refresh.
+    while time.monotonic() - written < MAX_AGE + 5:
         page, html = anonymous.get(path)
         if note in html:
             seen = time.monotonic() - written
             break
         time.sleep(0.1)
-    check(seen is not None, f"the follow-up was not public {MAX_AGE + 3} s after it was recorded")
-    check(seen <= MAX_AGE + 1, f"the follow-up took {seen:.1f} s to be public (max-age {MAX_AGE})")
+    check(seen is not None, f"the follow-up was not public {MAX_AGE + 5} s after it was recorded")
+    check(seen <= MAX_AGE + 2, f"the follow-up took {seen:.1f} s to be public (max-age {MAX_AGE})")
     print(f"a recorded follow-up was public through nginx {seen:.1f} s later (max-age {MAX_AGE} s)")
 
     # Nothing personal in nginx's cache.
