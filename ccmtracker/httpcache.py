@@ -65,12 +65,16 @@ def is_public(request, response) -> bool:
     return not any(word in control for word in ("private", "no-store", "no-cache"))
 
 
-def make_public(response):
+def make_public(request, response):
     response.headers.pop("Cache-Control", None)
+    # A page the page cache served outdated (while a worker rebuilds it) is public, but no
+    # cache may keep it past this request: a change is public within max-age, not max-age
+    # plus the page cache's few seconds.
+    outdated = getattr(request, "public_page_outdated", False)
     patch_cache_control(
         response,
         public=True,
-        max_age=settings.HTTP_CACHE_MAX_AGE,
+        max_age=0 if outdated else settings.HTTP_CACHE_MAX_AGE,
         stale_while_revalidate=settings.HTTP_CACHE_STALE_WHILE_REVALIDATE,
     )
     vary = [value for value in _vary(response) if value.lower() not in NOT_VARIED_ON]
@@ -96,7 +100,7 @@ class HttpCacheMiddleware:
     def __call__(self, request):
         response = self.get_response(request)
         if is_public(request, response):
-            make_public(response)
+            make_public(request, response)
         else:
             add_never_cache_headers(response)
         if getattr(request, "signed_in_now", False):

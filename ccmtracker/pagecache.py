@@ -257,18 +257,22 @@ class PublicPageCacheMiddleware:
             return self._serve(request, stored)
         if stored is not None and _may_serve_outdated(request, stored):
             if cache.get(rebuilt_key(key)) is not None:
-                return self._serve(request, stored)  # rebuilt a moment ago
+                return self._serve(request, stored, outdated=True)  # rebuilt a moment ago
             with rebuild_lock(key, cache) as mine:
                 if not mine:
-                    return self._serve(request, stored)  # another request is rebuilding it
+                    # Another request is rebuilding it.
+                    return self._serve(request, stored, outdated=True)
                 try:
                     return self._build(request, cache, key, generation)
                 finally:
                     cache.set(rebuilt_key(key), generation, timeout=rebuild_interval())
         return self._build(request, cache, key, generation)
 
-    def _serve(self, request, stored):
+    def _serve(self, request, stored, outdated=False):
         request.public_page = True  # what the view said when it built the page
+        # An outdated page is not kept by HTTP caches (ccmtracker/httpcache.py): one that kept
+        # it for max-age would show it for that long after the change.
+        request.public_page_outdated = outdated
         response = stored[1]
         return get_conditional_response(request, etag=response.get("ETag"), response=response)
 

@@ -24,6 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from django.views.decorators.http import condition
 
+from ccmtracker.httpcache import HttpCacheMiddleware
 from ccmtracker.pagecache import (
     PublicPageCacheMiddleware,
     page_key,
@@ -502,6 +503,24 @@ def test_without_a_record_of_the_change_the_page_counts_as_outdated_since_it_was
     cache.set(OUTDATED_KEY, records)
     hold_lock()
     assert middleware(rf.get("/page/")).content == b"build 2"
+
+
+def test_an_outdated_page_is_kept_by_no_http_cache(
+    rf, stale_window, django_capture_on_commit_callbacks, rebuilding_elsewhere
+):
+    """Served outdated while another worker rebuilds it: nginx or a CDN must not keep it for
+    max-age more (ccmtracker/httpcache.py), or a change would take that much longer."""
+    hold_lock, _ = rebuilding_elsewhere
+    view, builds = _counting_view()
+    middleware = HttpCacheMiddleware(PublicPageCacheMiddleware(view))
+    first = middleware(rf.get("/page/"))
+    assert first["Cache-Control"] == "public, max-age=60, stale-while-revalidate=300"
+    assert middleware(rf.get("/page/"))["Cache-Control"] == first["Cache-Control"]
+    _change(django_capture_on_commit_callbacks)
+    hold_lock()
+    served = middleware(rf.get("/page/"))
+    assert served.content == b"build 1"
+    assert served["Cache-Control"] == "public, max-age=0, stale-while-revalidate=300"
 
 
 def test_no_window_means_every_request_after_a_change_sees_it(
