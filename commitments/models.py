@@ -1380,7 +1380,6 @@ class Review(AppendOnly):
         return f"{self.proposal} · {self.get_decision_display()}"
 
 
-
 class ReminderLog(models.Model):
     """When an owner was last sent their review reminder: at most one a day."""
 

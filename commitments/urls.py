@@ -47,9 +47,7 @@ urlpatterns = [
     path("staff/", views.staff_home, name="staff_home"),
     path("staff/language/", views.staff_language, name="staff_language"),
     path("staff/review/", views.staff_review, name="staff_review"),
-    path(
-        "staff/review/<int:pk>/confirm/", views.staff_review_confirm, name="staff_review_confirm"
-    ),
+    path("staff/review/<int:pk>/confirm/", views.staff_review_confirm, name="staff_review_confirm"),
     path(
         "staff/review/<int:pk>/send-back/",
         views.staff_review_send_back,

@@ -856,9 +856,7 @@ def _review_done(request, message):
 
 
 def _pending_or_404(pk):
-    return get_object_or_404(
-        ProposedFollowUp.objects.select_related("commitment", "author"), pk=pk
-    )
+    return get_object_or_404(ProposedFollowUp.objects.select_related("commitment", "author"), pk=pk)
 
 
 def _refused(request, proposal, message, status, changes=None):

@@ -90,7 +90,9 @@ def test_the_staff_list_of_states_is_sorted_by_name_in_the_staff_members_languag
     assert labels.index("Égypte") < labels.index("Espagne") < labels.index("Zimbabwe")
 
 
-def test_the_admin_new_follow_up_names_the_states(second_review_off, staff_client, staff_user, seeded):
+def test_the_admin_new_follow_up_names_the_states(
+    second_review_off, staff_client, staff_user, seeded
+):
     commitment = Commitment.objects.get(reference="NOR-2012-10")
     page = staff_client.get(f"/admin/commitments/commitment/{commitment.pk}/change/")
     assert 'name="follow_ups-0-states"' in page.content.decode()

@@ -356,9 +356,7 @@ URL_TABLE = [
     Route(
         "staff/review/<int:pk>/send-back/",
         STAFF_POST,
-        url=lambda s, m: (
-            f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/send-back/"
-        ),
+        url=lambda s, m: f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/send-back/",
         posts={SEND_BACK: by_role("L 403 403 403 S S S")},
     ),
     # Issue 13: each staff member's language, roles or none; an empty POST is refused.

@@ -186,7 +186,9 @@ def test_state_changing_requests_without_a_csrf_token_are_refused(second_review_
 
 
 @pytest.mark.django_db
-def test_staff_post_with_the_token_from_the_page_is_accepted_and_without_it_refused(second_review_off):
+def test_staff_post_with_the_token_from_the_page_is_accepted_and_without_it_refused(
+    second_review_off,
+):
     sample = make_sample()
     client = client_for(STAFF, sample, enforce_csrf_checks=True)
     page = client.get("/staff/").content.decode()

@@ -258,8 +258,8 @@ def test_recording_on_page_two_comes_back_to_page_two(staff_client, seeded):
 # Recording
 
 
-def test_plain_follow_up_post_records_and_redirects_to_the_same_view(second_review_off, 
-    staff_client, staff_user, seeded
+def test_plain_follow_up_post_records_and_redirects_to_the_same_view(
+    second_review_off, staff_client, staff_user, seeded
 ):
     commitment = Commitment.objects.get(reference="NOR-2012-07")
     response = staff_client.post(
@@ -331,8 +331,8 @@ def test_staff_follow_up_refuses_get(staff_client, seeded):
 
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
-def test_stale_follow_up_is_refused_shows_what_changed_and_keeps_input(second_review_off, 
-    client, editor, seeded, htmx
+def test_stale_follow_up_is_refused_shows_what_changed_and_keeps_input(
+    second_review_off, client, editor, seeded, htmx
 ):
     commitment = Commitment.objects.get(reference="NOR-2012-07")
     stale = follow_up_data(commitment, public_note="My typed words", internal_note="Mine too")
