@@ -41,6 +41,7 @@ from .conftest import CANARY, member_of
 pytestmark = pytest.mark.django_db
 
 MARKER = "SECOND-REVIEW-MARKER-51a2"
+D2012 = datetime.date(2012, 5, 1)  # the seed commitments, entered long ago
 REF = "NOR-2012-10"  # one-off: it takes "in progress"
 
 
@@ -361,9 +362,8 @@ def test_known_on_before_the_confirmation_does_not_show_it(client, commitment, a
             "UPDATE commitments_proposedfollowup SET proposed_at = %s WHERE id = %s",
             [timezone.now() - datetime.timedelta(days=1), proposal.pk],
         )
-        cursor.execute(
-            "UPDATE commitments_commitment SET created_at = %s", [yesterday.replace(year=2012)]
-        )
+        cursor.execute("UPDATE commitments_commitment SET created_at = %s", [D2012])
+    proposal.refresh_from_db()
     confirm_proposal(proposal, by=reviewer)
     url = commitment.get_absolute_url()
     before = client.get(f"{url}?known_on={yesterday.isoformat()}").content.decode()
