@@ -2,6 +2,7 @@
 another editor confirms it, is public only then, and either decision is kept as history."""
 
 import datetime
+import logging
 import os
 import subprocess  # nosec B404: runs this project's own manage.py
 import sys
@@ -372,6 +373,24 @@ def test_known_on_before_the_confirmation_does_not_show_it(client, commitment, a
     assert MARKER in after
     export = client.get(f"/data/follow-ups.csv?known_on={yesterday.isoformat()}")
     assert MARKER not in export.getvalue().decode()
+
+
+def test_proposing_and_reviewing_are_logged_with_who_and_never_the_notes(
+    commitment, author, reviewer, caplog, django_capture_on_commit_callbacks
+):
+    with caplog.at_level(logging.INFO), django_capture_on_commit_callbacks(execute=True):
+        confirm_proposal(propose(commitment, author), by=reviewer)
+        send_back(propose(commitment, author, status=Status.ACHIEVED), by=reviewer, note=CANARY)
+    events = [(r.event, r.username) for r in caplog.records if hasattr(r, "event")]
+    assert sorted(events) == [  # the recorded follow-up is logged when it commits
+        ("follow_up_proposed", "author"),
+        ("follow_up_proposed", "author"),
+        ("follow_up_recorded", "author"),
+        ("follow_up_reviewed", "reviewer"),
+        ("follow_up_reviewed", "reviewer"),
+    ]
+    assert CANARY not in caplog.text
+    assert MARKER not in caplog.text
 
 
 # --- Sending back ----------------------------------------------------------------------------
