@@ -2,6 +2,7 @@
 another editor confirms it, is public only then, and either decision is kept as history."""
 
 import datetime
+import json
 import logging
 import os
 import subprocess  # nosec B404: runs this project's own manage.py
@@ -275,6 +276,9 @@ def test_another_editor_confirms_and_it_is_public_then(
     today = timezone.localdate().strftime("%-d %B %Y")
     assert f"Confirmed by a second reviewer on {today}." in page
     assert MARKER in bodies["/data/follow-ups.csv"]
+    [exported] = json.loads(bodies["/data/follow-ups.json"])["follow_ups"]
+    assert exported["second_review"] is True
+    assert exported["recorded_at"] == follow_up.recorded_at.isoformat()
     assert all(CANARY not in body for body in bodies.values())
     assert not ProposedFollowUp.objects.pending().exists()
 
