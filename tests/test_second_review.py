@@ -504,3 +504,40 @@ def test_the_queue_takes_the_same_queries_whatever_the_number_of_proposals(
         counts.append(len(queries))
     assert counts[0] == counts[-1], counts
     assert counts[0] <= 10, counts
+
+
+# --- With htmx, and for a reader ----------------------------------------------------------------
+
+
+def test_with_htmx_confirming_and_sending_back_swap_the_queue_in_place(
+    client, commitment, author, reviewer
+):
+    first = propose(commitment, author)
+    second = propose(commitment, author, status=Status.ACHIEVED)
+    client.force_login(reviewer)
+    htmx = {"HX-Request": "true"}
+    response = client.post(
+        reverse("staff_review_send_back", args=[second.pk]),
+        {f"p{second.pk}-note": "Not achieved yet"},
+        headers=htmx,
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "Sent back “Achieved” on" in html
+    assert f'id="p-{first.pk}"' in html  # the one still waiting
+    response = client.post(reverse("staff_review_confirm", args=[first.pk]), headers=htmx)
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "<html" not in html
+    assert "Confirmed “In progress” on" in html
+    assert "Nothing is waiting for a second review." in html
+
+
+def test_a_viewer_reads_the_queue_but_is_offered_no_decision(client, commitment, author, viewer):
+    proposal = propose(commitment, author)
+    client.force_login(viewer)
+    page = client.get(reverse("staff_review")).content.decode()
+    assert f"{MARKER} met the ministry" in page
+    assert reverse("staff_review_confirm", args=[proposal.pk]) not in page
+    assert reverse("staff_review_send_back", args=[proposal.pk]) not in page
