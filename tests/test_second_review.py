@@ -541,3 +541,27 @@ def test_a_viewer_reads_the_queue_but_is_offered_no_decision(client, commitment,
     assert f"{MARKER} met the ministry" in page
     assert reverse("staff_review_confirm", args=[proposal.pk]) not in page
     assert reverse("staff_review_send_back", args=[proposal.pk]) not in page
+
+
+def test_the_admins_commitment_page_sends_a_status_change_for_review(client, commitment, author):
+    from .test_admin import commitment_form_data, inline_management
+
+    client.force_login(author)
+    data = commitment_form_data(commitment)
+    data.update(inline_management("follow_ups", 1, 0))
+    data.update(inline_management("follow_ups-2", 0, 0))
+    data.update(
+        {
+            "follow_ups-0-status": Status.IN_PROGRESS,
+            "follow_ups-0-happened_on": "2012-09-14",
+            "follow_ups-0-public_note_en": f"{MARKER} priorities published",
+        }
+    )
+    url = f"/admin/commitments/commitment/{commitment.pk}/change/"
+    response = client.post(url, data, follow=True)
+    assert "is sent for a second review: it will be public once another editor" in (
+        response.content.decode()
+    )
+    proposal = ProposedFollowUp.objects.get()
+    assert (proposal.author, proposal.status) == (author, Status.IN_PROGRESS)
+    assert not FollowUp.objects.exists()
