@@ -364,6 +364,14 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 # How long a commitment may go without a follow-up before staff are told it needs attention.
 REVIEW_STALE_DAYS = 90
 
+# Which follow-ups wait for a second editor's confirmation before they are public
+# (commitments/records.py, needs_review): "status-changes" (the default), every follow-up whose
+# status differs from the commitment's current one; "off", none (a team of one or two).
+# "Confirm, no change" and same-status follow-ups are never held.
+SECOND_REVIEW = os.environ.get("SECOND_REVIEW", "status-changes").strip().lower()
+if SECOND_REVIEW not in {"status-changes", "off"}:
+    raise ImproperlyConfigured('SECOND_REVIEW must be "status-changes" or "off".')
+
 # The published confirmation window: a verdict whose latest evidence is older than this many
 # months is shown as "not confirmed since <date>" and left out of the weighted mean ("achieved"
 # never expires). Part of the published method (dashboard, docs/open-data.md); after changing

@@ -135,6 +135,7 @@ FOLLOW_UP_FIELDS = [
     "recorded_at",
     *(name for column in FOLLOW_UP_CONTENT for name in _versions(column)),
     "states",
+    "second_review",
 ]
 
 
@@ -209,6 +210,9 @@ def follow_up_records(request, follow_ups, states=None):
             "recorded_at": row["recorded_at"].isoformat(),
             **content,  # the other languages' versions
             "states": states.get(row["id"], []),
+            # Issue 15: confirmed by an editor other than its author (recorded_at is then the
+            # confirmation); never who.
+            "second_review": row["proposal"] is not None,
         }
 
 
@@ -363,6 +367,7 @@ FOLLOW_UP_DB_FIELDS = [
     "happened_on",
     "evidence_url",
     "recorded_at",
+    "proposal",  # whether a second reviewer confirmed it (an id, never exported)
     "commitment__reference",
     # By column: the bare name would mean the active language's version.
     *(column for path in FOLLOW_UP_CONTENT.values() for column in columns(path)),

@@ -46,6 +46,13 @@ urlpatterns = [
     ),
     path("staff/", views.staff_home, name="staff_home"),
     path("staff/language/", views.staff_language, name="staff_language"),
+    path("staff/review/", views.staff_review, name="staff_review"),
+    path("staff/review/<int:pk>/confirm/", views.staff_review_confirm, name="staff_review_confirm"),
+    path(
+        "staff/review/<int:pk>/send-back/",
+        views.staff_review_send_back,
+        name="staff_review_send_back",
+    ),
     path("staff/translations/", views.staff_translations, name="staff_translations"),
     path(
         "staff/follow-ups/<int:pk>/translation/<str:language>/",

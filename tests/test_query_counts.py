@@ -24,7 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
 from commitments.models import UNIVERSALISATION, Article, Commitment, Kind, State, Statement, Status
-from commitments.records import changed, record_follow_up
+from commitments.records import changed, propose_follow_up, record_follow_up, send_back
 
 from .conftest import member_of
 from .factories import (
@@ -110,13 +110,16 @@ BUDGETS = [
     # Staff: a signed-in request adds its session, user and permission lookups, and on the
     # staff side the staff member's chosen language (issue 13: StaffLanguageMiddleware);
     # public pages, whoever asks, never read it. The follow-up forms share one list of
-    # states (one query), which a viewer, who has no form, does without.
-    Case(SUPERUSER, "/staff/", 11),
-    Case(SUPERUSER, "/staff/?show=all", 11),
-    Case(EDITOR, "/staff/?show=all", 13),
-    Case(EDITOR, "/staff/?show=review", 13),
-    Case(EDITOR, "/staff/?show=stale", 13),
-    Case(VIEWER, "/staff/?show=all&theme=theme-a", 13),
+    # states (one query), which a viewer, who has no form, does without. Issue 15: how many
+    # follow-ups wait for a second review, the reader's own, and each row's waiting ones.
+    Case(SUPERUSER, "/staff/", 14),
+    Case(SUPERUSER, "/staff/?show=all", 14),
+    Case(EDITOR, "/staff/?show=all", 16),
+    Case(EDITOR, "/staff/?show=review", 16),
+    Case(EDITOR, "/staff/?show=stale", 16),
+    Case(VIEWER, "/staff/?show=all&theme=theme-a", 16),
+    # Issue 15: the second review's queue (the proposals, their states, the latest decisions).
+    Case(EDITOR, "/staff/review/", 10, shows=b"Proposed by"),
     # The meeting report: the meetings, each state's actions three times (the two days'
     # standings and the headline counts) and the states' ids twice, the changed states and
     # their sources, the figures at each date (one query each, by theme, delegation and
@@ -134,6 +137,7 @@ def grow(new, follow_ups_each, more_on_existing):
     """Add `new` published commitments (and some unpublished ones) with their follow-ups, and
     `more_on_existing` follow-ups to each commitment already there."""
     author = get_user_model().objects.get(username="owner")
+    reviewer = get_user_model().objects.exclude(pk=author.pk).filter(is_staff=True).first()
     statement = Statement.objects.filter(slug="statement-a").first() or StatementFactory(
         slug="statement-a"
     )
@@ -175,6 +179,12 @@ def grow(new, follow_ups_each, more_on_existing):
             )
         if index % 4 == 0:
             CommitmentFactory(reference=f"HID-{index + 1:04d}", published=False, theme=themes[0])
+        # Follow-ups waiting for a second review, and one in two sent back.
+        proposal = propose_follow_up(
+            commitment, status=Status.ACHIEVED, by=author, states=[State.objects.get(country="NO")]
+        )
+        if index % 2:
+            send_back(proposal, by=reviewer, note="Check the date")
         # A state's signature and deposit for each commitment: the states' treaty status (the
         # dashboard's indicator, a universalisation commitment's context) grows with them.
         state = State.objects.order_by("pk")[index]

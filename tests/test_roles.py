@@ -50,11 +50,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 from django.utils import translation
 
-from commitments.models import Commitment, FollowUp, StaffPreference, Status, Theme
+from commitments.models import Commitment, FollowUp, Review, StaffPreference, Status, Theme
 
 from .conftest import CANARY, member_of
 from .factories import CommitmentFactory, UserFactory
-from .sample import RAW_MARKER, make_sample
+from .sample import PENDING_MARKER, RAW_MARKER, make_sample
 
 ANONYMOUS, MEMBER, NO_ROLE = "anonymous", "signed-in non-staff", "staff without a role"
 VIEWER, EDITOR, ADMINISTRATOR, SUPERUSER = "viewer", "editor", "administrator", "superuser"
@@ -190,6 +190,16 @@ TRANSLATION = Body(
     lambda s: {f"t{s.follow_up.pk}-fr-public_note": "Traduit par le test des rôles"},
     lambda s: FollowUp.objects.filter(public_note_fr="Traduit par le test des rôles").exists(),
 )
+REVIEW_CONFIRM = Body(
+    "a second review's confirmation",
+    lambda s: {},
+    lambda s: FollowUp.objects.filter(proposal=s.objects["commitments.proposedfollowup"]).exists(),
+)
+SEND_BACK = Body(
+    "a second review sending a follow-up back",
+    lambda s: {f"p{s.pk_for('commitments', 'proposedfollowup')}-note": "Sent back by the test"},
+    lambda s: Review.objects.filter(note="Sent back by the test").exists(),
+)
 COMMITMENT_EDIT = Body(
     "a commitment edit",
     commitment_form,
@@ -276,7 +286,7 @@ def admin_views(models, changelist, add, history, delete, change):
 AUTH_MODELS = r"admin/(?P<app>auth)/(?P<model>user|group)/"
 AXES_ATTEMPTS = r"admin/(?P<app>axes)/(?P<model>accessattempt)/"
 AXES_LOGS = r"admin/(?P<app>axes)/(?P<model>accessfailurelog|accesslog)/"
-FOLLOW_UPS = r"admin/(?P<app>commitments)/(?P<model>followup)/"
+FOLLOW_UPS = r"admin/(?P<app>commitments)/(?P<model>followup|proposedfollowup|review)/"
 OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article|delegation|meeting)/"
 IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
 AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme|delegation|meeting)/"
@@ -332,6 +342,22 @@ URL_TABLE = [
         "staff/commitments/<slug:reference>/confirm/",
         STAFF_POST,
         posts={CONFIRM: by_role("L 403 403 403 S S S")},
+    ),
+    # Issue 15: the second review. Every role reads the queue; editors and administrators
+    # confirm another's follow-up or send it back with a note (an empty POST: 422, no note).
+    # The sample's pending proposal is the owner's, so every role here is another editor.
+    Route("staff/review/", STAFF_PAGE),
+    Route(
+        "staff/review/<int:pk>/confirm/",
+        by_role("405/L 405/403 405/403 405/403 405/R 405/R 405/R"),
+        url=lambda s, m: f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/confirm/",
+        posts={REVIEW_CONFIRM: by_role("L 403 403 403 S S S")},
+    ),
+    Route(
+        "staff/review/<int:pk>/send-back/",
+        STAFF_POST,
+        url=lambda s, m: f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/send-back/",
+        posts={SEND_BACK: by_role("L 403 403 403 S S S")},
     ),
     # Issue 13: each staff member's language, roles or none; an empty POST is refused.
     Route(
@@ -405,7 +431,8 @@ URL_TABLE = [
         SUPERUSER_ONLY,
         by_role("L/L L/L 403/403 403/403 403/403 200/403 200/R"),
     ),
-    # Follow-ups are history: readable in the admin, never added, changed or deleted there.
+    # Follow-ups, and those proposed for a second review and the reviews (issue 15), are
+    # history: readable in the admin, never added, changed or deleted there.
     *admin_views(FOLLOW_UPS, READ, NOBODY, READ, NOBODY, READ_ONLY),
     # Issue 5: candidate commitments in a statement's text (an empty POST has no formset).
     Route(
@@ -704,6 +731,10 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern, signed_in):
                 CANARY in text or "UNPUBLISHED-TITLE" in text
             ):
                 problems.append(f"{case}: an internal note or unpublished item leaked")
+            # A follow-up waiting for a second review is staff-only, whoever reads a public
+            # page, export or feed.
+            if PENDING_MARKER in text and (route.public or role in {ANONYMOUS, MEMBER, NO_ROLE}):
+                problems.append(f"{case}: a follow-up waiting for a second review leaked")
             if changed:
                 problems.append(f"{case}: a GET changed the database")
             if role != ANONYMOUS and "no-store" not in response.get("Cache-Control", ""):
@@ -712,7 +743,8 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern, signed_in):
                 if response.cookies:
                     problems.append(f"{case}: a public page set cookies {list(response.cookies)}")
                 htmx = client.get(target, headers={"HX-Request": "true"})
-                if CANARY in htmx.getvalue().decode(errors="replace") or htmx.cookies:
+                fragment = htmx.getvalue().decode(errors="replace")
+                if CANARY in fragment or PENDING_MARKER in fragment or htmx.cookies:
                     problems.append(f"{case} (htmx): leaked the canary or set a cookie")
     assert not problems, "\n".join(problems)
 
