@@ -3,8 +3,9 @@
 Only public fields are read from the database (never internal_note); only published
 commitments are fed. Published replies (commitments/replies.py) are entries of their own,
 "Reply from <organisation>", never with the sender's name or e-mail address. A feed is in
-its address's language (/fr/feed/ is French, its xml:lang "fr"): titles, notes and evidence labels are that language's versions, or another language's
-marked as such (commitments/content.py). An entry keeps one id in every language.
+its address's language (/fr/feed/ is French, its xml:lang "fr"): titles, notes and evidence
+labels are that language's versions, or another language's marked as such
+(commitments/content.py). An entry keeps one id in every language.
 """
 
 import datetime
