@@ -227,6 +227,8 @@ def test_a_form_opened_days_ago_is_given_back_to_send_again(client, commitment):
 
 def test_the_tenth_reply_in_a_minute_from_one_address_is_refused(client, commitment, settings):
     settings.REPLY_RATE_PER_MINUTE = 5
+    if time.time() % 60 > 50:  # the rate counts per clock minute: start well inside one
+        time.sleep(61 - time.time() % 60)
     answers = [
         client.post(reply_url(commitment), form_data(email=f"s{n}@example.org")).status_code
         for n in range(10)
