@@ -510,3 +510,39 @@ def test_a_mail_server_down_loses_no_decision(editor_client, commitment, setting
         response = editor_client.post(f"/staff/replies/{submission.pk}/publish/")
     assert response.status_code == 302
     assert ReplyDecision.objects.get().outcome == ReplyOutcome.PUBLISHED
+
+
+# --- Open data ---------------------------------------------------------------------------------
+
+
+def test_the_replies_export_is_the_documented_stable_schema(client, commitment):
+    from pathlib import Path
+
+    from commitments.exports import REPLY_FIELDS
+
+    decide(waiting(commitment), ReplyOutcome.PUBLISHED, by=UserFactory(is_staff=True))
+    body = client.get("/data/replies.csv").getvalue().decode()
+    assert body.lstrip("\ufeff").splitlines()[0].split(",") == [
+        "id", "commitment", "commitment_url", "organisation", "writes_for_delegation",
+        "sender_verified", "text", "evidence_url", "language", "sent_on", "published_at",
+    ]  # fmt: skip
+    assert REPLY_FIELDS == body.lstrip("\ufeff").splitlines()[0].split(",")
+    docs = (Path(__file__).resolve().parents[1] / "docs" / "open-data.md").read_text("utf-8")
+    for name in REPLY_FIELDS:
+        assert f"| `{name}` |" in docs, name
+
+
+def test_the_replies_export_takes_the_dashboards_filters_and_viewpoint(client, commitment):
+    other = CommitmentFactory(reference="XYZ-2012-01")
+    by = UserFactory(is_staff=True)
+    decide(waiting(commitment, organisation="First"), ReplyOutcome.PUBLISHED, by=by)
+    decide(waiting(other, organisation="Second"), ReplyOutcome.PUBLISHED, by=by)
+
+    def organisations(query):
+        data = json.loads(client.get(f"/data/replies.json?{query}").content)
+        return [row["organisation"] for row in data["replies"]]
+
+    assert organisations("") == ["First", "Second"]
+    assert organisations(f"theme={commitment.theme.slug}") == ["First"]
+    assert organisations("known_on=2020-01-01") == []  # published since
+    assert organisations("as_of=2020-01-01") == []  # sent since
