@@ -526,7 +526,7 @@ def test_the_replies_export_is_the_documented_stable_schema(client, commitment):
         "id", "commitment", "commitment_url", "organisation", "writes_for_delegation",
         "sender_verified", "text", "evidence_url", "language", "sent_on", "published_at",
     ]  # fmt: skip
-    assert REPLY_FIELDS == body.lstrip("\ufeff").splitlines()[0].split(",")
+    assert body.lstrip("\ufeff").splitlines()[0].split(",") == REPLY_FIELDS
     docs = (Path(__file__).resolve().parents[1] / "docs" / "open-data.md").read_text("utf-8")
     for name in REPLY_FIELDS:
         assert f"| `{name}` |" in docs, name
@@ -546,3 +546,23 @@ def test_the_replies_export_takes_the_dashboards_filters_and_viewpoint(client, c
     assert organisations(f"theme={commitment.theme.slug}") == ["First"]
     assert organisations("known_on=2020-01-01") == []  # published since
     assert organisations("as_of=2020-01-01") == []  # sent since
+
+
+def test_feeds_with_replies_are_well_formed_atom(client, commitment, settings):
+    import feedparser
+
+    settings.SITE_URL = "https://ccm.example.org"
+    record_follow_up(
+        commitment, status=Status.IN_PROGRESS, by=UserFactory(is_staff=True), public_note="x"
+    )
+    decide(waiting(commitment, text=PAYLOAD), ReplyOutcome.PUBLISHED, by=UserFactory(is_staff=True))
+    for url in ("/feed/", f"{commitment.get_absolute_url()}feed/", "/fr/feed/"):
+        feed = feedparser.parse(client.get(url).content)
+        assert feed.bozo == 0, (url, feed.get("bozo_exception"))
+        assert len(feed.entries) == 2, url
+        reply = next(e for e in feed.entries if ":reply:" in e.id)
+        assert reply.id.startswith("tag:ccmtracker,2012:reply:")
+        assert reply.author == "ccmtracker"
+        assert reply.updated
+        assert "Sender not verified by staff." in reply.summary
+        assert RAW_MARKER not in client.get(url).content.decode()
