@@ -566,3 +566,28 @@ def test_feeds_with_replies_are_well_formed_atom(client, commitment, settings):
         assert reply.updated
         assert "Sender not verified by staff." in reply.summary
         assert RAW_MARKER not in client.get(url).content.decode()
+
+
+def test_as_known_on_a_moment_only_replies_published_by_then_show(client, commitment):
+    from django.utils import timezone
+
+    by = UserFactory(is_staff=True)
+    decide(waiting(commitment, organisation="Early"), ReplyOutcome.PUBLISHED, by=by)
+    moment = timezone.now().replace(microsecond=0)  # "as recorded" by the end of this second
+    time.sleep(1.1)
+    waiting(commitment, organisation="Still waiting")
+    rejected = waiting(commitment, organisation="Turned down")
+    decide(rejected, ReplyOutcome.REJECTED, by=by, reason="No.")
+    decide(waiting(commitment, organisation="Later"), ReplyOutcome.PUBLISHED, by=by)
+    known = f"known_on={moment:%Y-%m-%dT%H:%M:%SZ}"
+    page = client.get(f"{commitment.get_absolute_url()}?{known}").content.decode()
+    data = client.get(f"/data/replies.json?{known}").content.decode()
+    for text in (page, data):
+        assert "Early" in text
+        assert "Still waiting" not in text
+        assert "Turned down" not in text
+        assert "Later" not in text  # published after that moment
+        assert EMAIL not in text
+    assert "Later" in client.get(commitment.get_absolute_url()).content.decode()
+    before = client.get(f"{commitment.get_absolute_url()}?known_on=2020-01-01").content.decode()
+    assert "Early" not in before
