@@ -275,8 +275,9 @@ PAGE_CACHE_ALIAS = "default"
 # (people read and type; robots post at once); each client address may send
 # REPLY_RATE_PER_MINUTE a minute and each e-mail address REPLY_RATE_PER_EMAIL_HOUR an hour
 # (the first counted in the cache, failing open when it is unreachable; the second in the
-# database, over the replies stored); a request body over
-# REPLY_MAX_BODY_BYTES is refused before it is read.
+# database, over the replies stored); a request body over REPLY_MAX_BODY_BYTES is refused
+# before any of its fields is looked at (the CSRF check has parsed it by then: Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB, bounds what any request may make it read).
 REPLY_MIN_SECONDS = float(os.environ.get("REPLY_MIN_SECONDS", "5"))
 REPLY_RATE_PER_MINUTE = int(os.environ.get("REPLY_RATE_PER_MINUTE", "5"))
 REPLY_RATE_PER_EMAIL_HOUR = int(os.environ.get("REPLY_RATE_PER_EMAIL_HOUR", "5"))

@@ -170,7 +170,7 @@ def test_a_text_over_the_limit_is_refused_and_stores_nothing(client, commitment)
     assert not ReplySubmission.objects.exists()
 
 
-def test_a_body_over_the_size_limit_is_refused_before_it_is_read(client, commitment, settings):
+def test_a_body_over_the_size_limit_is_refused_and_stores_nothing(client, commitment, settings):
     settings.REPLY_MAX_BODY_BYTES = 2_000
     response = client.post(reply_url(commitment), form_data(text="x" * 2_500))
     assert response.status_code == 413
