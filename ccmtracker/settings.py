@@ -270,6 +270,19 @@ PAGE_CACHE_SECONDS = int(os.environ.get("PAGE_CACHE_SECONDS", "300"))
 PAGE_CACHE_STALE_SECONDS = int(os.environ.get("PAGE_CACHE_STALE_SECONDS", "0" if TESTING else "5"))
 PAGE_CACHE_ALIAS = "default"
 
+# The right of reply (commitments/replies.py): defences of the public form, without any
+# outside service. A form sent sooner than REPLY_MIN_SECONDS after it was shown is refused
+# (people read and type; robots post at once); each client address may send
+# REPLY_RATE_PER_MINUTE a minute and each e-mail address REPLY_RATE_PER_EMAIL_HOUR an hour
+# (the first counted in the cache, failing open when it is unreachable; the second in the
+# database, over the replies stored); a request body over REPLY_MAX_BODY_BYTES is refused
+# before any of its fields is looked at (the CSRF check has parsed it by then: Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB, bounds what any request may make it read).
+REPLY_MIN_SECONDS = float(os.environ.get("REPLY_MIN_SECONDS", "5"))
+REPLY_RATE_PER_MINUTE = int(os.environ.get("REPLY_RATE_PER_MINUTE", "5"))
+REPLY_RATE_PER_EMAIL_HOUR = int(os.environ.get("REPLY_RATE_PER_EMAIL_HOUR", "5"))
+REPLY_MAX_BODY_BYTES = int(os.environ.get("REPLY_MAX_BODY_BYTES", "32768"))
+
 # --- Security headers and cookies ------------------------------------------------------------
 # Production is served over HTTPS only. gunicorn trusts X-Forwarded-Proto from the addresses
 # in FORWARDED_ALLOW_IPS (default 127.0.0.1), so a TLS proxy in front needs no setting here.

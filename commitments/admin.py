@@ -43,6 +43,7 @@ from .models import (
     FollowUp,
     Meeting,
     ProposedFollowUp,
+    ReplySubmission,
     Review,
     StaleVersion,
     Statement,
@@ -958,6 +959,46 @@ class ReviewAdmin(HistoryAdmin):
     list_filter = ["decision"]
     search_fields = ["proposal__commitment__reference", "note"]
     list_select_related = ["proposal__commitment", "reviewer"]
+
+
+@admin.register(ReplySubmission)
+class ReplySubmissionAdmin(HistoryAdmin):
+    """Replies sent from the public pages, as sent, with the decision on each: to read (the
+    moderators' queue is /staff/replies/, commitments/replies.py). Editors and administrators
+    only: the sender's name and e-mail address are personal data."""
+
+    list_display = ["commitment", "organisation", "submitted_at", "language", "outcome"]
+    list_filter = ["decision__outcome", "language"]
+    search_fields = ["commitment__reference", "organisation"]
+    list_select_related = ["commitment", "decision"]
+    date_hierarchy = "submitted_at"
+    readonly_fields = ["outcome", "reason", "sender_verified", "decided_by", "decided_at"]
+
+    @admin.display(description=_("decision"))
+    def outcome(self, obj):
+        decision = getattr(obj, "decision", None)
+        return decision.get_outcome_display() if decision else _("waiting")
+
+    def _decision(self, obj, name):
+        decision = getattr(obj, "decision", None)
+        return getattr(decision, name) if decision else "—"
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj):
+        return self._decision(obj, "reason")
+
+    @admin.display(description=_("sender verified by staff"), boolean=True)
+    def sender_verified(self, obj):
+        decision = getattr(obj, "decision", None)
+        return decision.sender_verified if decision else None
+
+    @admin.display(description=_("decided by"))
+    def decided_by(self, obj):
+        return self._decision(obj, "decided_by")
+
+    @admin.display(description=_("decided at"))
+    def decided_at(self, obj):
+        return self._decision(obj, "decided_at")
 
 
 # --- Accounts: administrators manage staff, never beyond their own rights ----------------------

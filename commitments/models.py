@@ -1898,3 +1898,167 @@ m2m_changed.connect(
     sender=ProposedFollowUp.states.through,
     dispatch_uid="proposed_follow_up_states_append_only",
 )
+
+
+# --- Right of reply ---------------------------------------------------------------------------
+# A reply is what someone outside the tracker (a delegation, an organisation) sends about a
+# commitment from its public "Suggest an update or reply" page (commitments/replies.py). It is
+# kept as sent, and nothing of it is public until a moderator decides: publish it as a reply,
+# turn it into a follow-up (staff record one through the usual form), or reject it with a
+# reason. Both the submission and the decision are history: never changed or deleted here.
+
+REPLY_MAX_LENGTH = 3_000  # characters of text: a reply, not a report (link that as evidence)
+
+
+class ReplySubmissionQuerySet(models.QuerySet):
+    def waiting(self):
+        """Sent, and not yet decided: the moderation queue."""
+        return self.filter(decision__isnull=True)
+
+    def published(self):
+        """Published as replies, on published commitments: what the public may read."""
+        return self.filter(
+            decision__outcome=ReplyOutcome.PUBLISHED, commitment__published=True
+        ).select_related("decision")
+
+    def seen_from(self, point):
+        """The published replies visible from a Viewpoint: sent by its as-at date, and
+        published by the end of its known-on day (like seen_from_q for follow-ups)."""
+        condition = Q()
+        if point.as_at is not None:
+            condition &= Q(submitted_at__date__lte=point.as_at)
+        if point.known_on is not None:
+            condition &= Q(decision__decided_at__lt=point.recorded_before)
+        return self.filter(condition)
+
+    def newest_first(self):
+        return self.order_by("-decision__decided_at", "-id")
+
+    # History: bulk changes are refused as well as single ones.
+    def update(self, **kwargs):
+        raise AppendOnlyError(_("Replies cannot be changed."))
+
+    def delete(self):
+        raise AppendOnlyError(_("Replies cannot be deleted."))
+
+
+class ReplySubmission(models.Model):
+    """What a person sent from a commitment's reply page, as sent. The e-mail address is for
+    the moderators and the messages to the sender only: never published, exported or fed."""
+
+    commitment = models.ForeignKey(
+        Commitment,
+        verbose_name=_("commitment"),
+        on_delete=models.PROTECT,
+        related_name="reply_submissions",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    organisation = models.CharField(_("organisation"), max_length=200)
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    writes_for_delegation = models.BooleanField(
+        _("writes for the delegation concerned"),
+        default=False,
+        help_text=_("What the sender said; staff check it before saying it was verified."),
+    )
+    text = models.TextField(_("text"), validators=[MaxLengthValidator(REPLY_MAX_LENGTH)])
+    evidence_url = models.URLField(_("evidence link"), blank=True, max_length=500)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the page it was sent from: the sender's messages use it."),
+    )
+    submitted_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
+
+    objects = ReplySubmissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["-submitted_at", "-id"]
+        permissions = [("moderate_replysubmission", "Can moderate replies")]
+        indexes = [
+            models.Index(fields=["email", "submitted_at"], name="commitments_reply_by_email"),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment.reference} · {self.organisation} · {self.submitted_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("Replies cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("Replies cannot be deleted."))
+
+
+class ReplyOutcome(models.TextChoices):
+    PUBLISHED = "published", _("Published as a reply")
+    FOLLOW_UP = "follow_up", _("Turned into a follow-up")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReplyDecisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(_("A decision on a reply cannot be changed."))
+
+    def delete(self):
+        raise AppendOnlyError(_("A decision on a reply cannot be deleted."))
+
+
+class ReplyDecision(models.Model):
+    """A moderator's one decision on a submission, with who and when: never changed."""
+
+    submission = models.OneToOneField(
+        ReplySubmission,
+        verbose_name=_("reply"),
+        on_delete=models.PROTECT,
+        related_name="decision",
+    )
+    outcome = models.CharField(_("decision"), max_length=20, choices=ReplyOutcome)
+    reason = models.TextField(
+        _("reason"),
+        blank=True,
+        validators=[MaxLengthValidator(NOTE_MAX_LENGTH)],
+        help_text=_("Why it was rejected: sent to the sender, never published."),
+    )
+    sender_verified = models.BooleanField(
+        _("sender verified by staff"),
+        default=False,
+        help_text=_("Staff checked who sent it (e.g. by writing back to the delegation)."),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="reply_decisions",
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now, editable=False)
+
+    objects = ReplyDecisionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("decision on a reply")
+        verbose_name_plural = _("decisions on replies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=ReplyOutcome.values),
+                name="commitments_replydecision_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome=ReplyOutcome.REJECTED) | ~Q(reason=""),
+                name="commitments_replydecision_reject_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} · {self.decided_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("A decision on a reply cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("A decision on a reply cannot be deleted."))

@@ -54,6 +54,7 @@ from .models import (
     FollowUp,
     Meeting,
     ProposedFollowUp,
+    ReplySubmission,
     Review,
     StaffPreference,
     StaleVersion,
@@ -77,6 +78,7 @@ COMMITMENTS_PER_PAGE = 50
 STATEMENTS_PER_PAGE = 50
 FOLLOW_UPS_PER_PAGE = 50
 STAFF_ROWS_PER_PAGE = 25  # each row carries a follow-up form
+REPLIES_SHOWN = 50  # a commitment's latest published replies (all are in the replies export)
 
 
 def _page(request, queryset, per_page):
@@ -315,6 +317,14 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         .prefetch_related("states")  # the states each one concerns: one query for the page
     )
     page = _page(request, follow_ups, FOLLOW_UPS_PER_PAGE)
+    # Published replies (commitments/replies.py), seen from the same day: never the sender's
+    # name or e-mail address, which are not even read.
+    replies = list(
+        commitment.reply_submissions.published()
+        .seen_from(point)
+        .newest_first()
+        .defer("name", "email")[:REPLIES_SHOWN]
+    )
     for follow_up in page.object_list:
         # The timeline says when a follow-up was recorded where that is not when it happened.
         follow_up.recorded_on = timezone.localdate(follow_up.recorded_at)
@@ -335,6 +345,8 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             ),
             "commitment": commitment,
             "follow_ups": page.object_list,
+            "replies": replies,
+            "replies_shown": REPLIES_SHOWN,
             "page": page,
             "page_query": _query_string(request, form),
             "form": form,
@@ -506,6 +518,10 @@ def _staff_context(request, bound_form=None, conflict=None):
         "stale_days": settings.REVIEW_STALE_DAYS,
         "staff_query": _staff_query(request),
         "conflict": conflict,
+        # The moderation queue's count, for those who moderate (commitments/replies.py).
+        "replies_waiting": ReplySubmission.objects.waiting().count()
+        if user.has_perm("commitments.moderate_replysubmission")
+        else None,
         **_review_summary(user),
     }
 

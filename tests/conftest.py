@@ -77,6 +77,7 @@ def member_of(role, **fields):
         import_module("commitments.migrations.0017_meetings").grant(apps, None)
         import_module("commitments.migrations.0018_treaty_roles").grant(apps, None)
         import_module("commitments.migrations.0019_second_review").grant(apps, None)
+        import_module("commitments.migrations.0020_replies").grant(apps, None)
     user = UserFactory(is_staff=True, **fields)
     user.groups.add(Group.objects.get(name=role))
     return user

@@ -2,7 +2,11 @@
 every free-text field carries an HTML payload, internal notes carry the canary, and an
 unpublished commitment is there to leak, and so are a follow-up waiting for a second review
 (its public note carries PENDING_MARKER, which no public output may show before it is
-confirmed) and one sent back."""
+confirmed) and one sent back. Replies sent from the public pages (the right of reply) are
+there in every state: waiting, rejected and turned into a follow-up (their text,
+the sender's name and e-mail address carry the canary), published (its text shows, marked
+PUBLISHED_REPLY, but its sender's name and e-mail address carry the canary), and published on
+the unpublished commitment (its text carries the unpublished marker)."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -18,6 +22,8 @@ from commitments.models import (
     Delegation,
     FollowUp,
     Meeting,
+    ReplyOutcome,
+    ReplySubmission,
     State,
     Statement,
     Status,
@@ -25,6 +31,7 @@ from commitments.models import (
     TreatyEvent,
 )
 from commitments.records import propose_follow_up, record_follow_up, send_back
+from commitments.replies import decide
 
 from .conftest import CANARY
 from .factories import UserFactory
@@ -34,6 +41,7 @@ RAW_MARKER = "<q7"  # appears in a response only if a payload was not escaped
 ESCAPED_MARKER = "&lt;q7"
 # In a pending proposal's public texts, every language: public only once a second editor confirms.
 PENDING_MARKER = "PENDING-PUBLIC-NOTE-3c9d"
+PUBLISHED_REPLY = "PUBLISHED-REPLY-3d9e"  # the text of the one reply the public may read
 
 
 def payload(max_length=None):
@@ -140,6 +148,32 @@ def make_sample():
         internal_note=CANARY,
     )
     review = send_back(returned, by=staff, note=f"{CANARY} {PAYLOAD}")
+
+    def reply(on, outcome=None, text=f"{CANARY} {PAYLOAD}", **decision):
+        submission = ReplySubmission.objects.create(
+            commitment=on,
+            name=f"{CANARY} {PAYLOAD}",
+            organisation=payload(200),
+            email=f"{CANARY}@example.org",
+            writes_for_delegation=True,
+            text=text,
+            evidence_url="https://example.org/?q=%22%3E%3Cq7%3E",
+            language="en",
+        )
+        if outcome:
+            decide(submission, outcome, by=staff, **decision)
+        return submission
+
+    waiting_reply = reply(commitment)
+    reply(commitment, ReplyOutcome.REJECTED, reason=f"{CANARY} {PAYLOAD}")
+    reply(commitment, ReplyOutcome.FOLLOW_UP)
+    published_reply = reply(
+        commitment,
+        ReplyOutcome.PUBLISHED,
+        text=f"{PUBLISHED_REPLY} {PAYLOAD}",
+        sender_verified=True,
+    )
+    reply(unpublished, ReplyOutcome.PUBLISHED, text="UNPUBLISHED-TITLE-5b1e reply")
     axes_fields = {
         "user_agent": payload(255),
         "ip_address": "10.0.0.1",
@@ -186,6 +220,8 @@ def make_sample():
             "commitments.state": State.objects.get(country="IS"),
             "commitments.treatyevent": treaty_event,
             "commitments.meeting": meeting,
+            "commitments.replysubmission": published_reply,
+            "waiting_reply": waiting_reply,
             "axes.accessattempt": AccessAttempt.objects.create(
                 get_data="", post_data="", failures_since_start=1, **axes_fields
             ),

@@ -36,6 +36,7 @@ in a savepoint that is rolled back, so no answer depends on another.
 import copy
 import datetime
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -50,7 +51,18 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 from django.utils import translation
 
-from commitments.models import Commitment, FollowUp, Review, StaffPreference, Status, Theme
+from commitments.models import (
+    Commitment,
+    FollowUp,
+    ReplyDecision,
+    ReplyOutcome,
+    ReplySubmission,
+    Review,
+    StaffPreference,
+    Status,
+    Theme,
+)
+from commitments.replies import start_timer
 
 from .conftest import CANARY, member_of
 from .factories import CommitmentFactory, UserFactory
@@ -96,6 +108,10 @@ EDIT_COMMITMENT = by_role("L/L L/L      403/403  200/403  200/200  200/200  200/
 EDIT       = by_role("L/L      L/L      403/403  200/403  200/403  200/200  200/200")
 ADMINISTER = by_role("L/L      L/L      403/403  403/403  403/403  200/200  200/200")
 SUPERUSER_ONLY = by_role("L/L  L/L      403/403  403/403  403/403  403/403  200/200")
+# Replies sent by the public hold the sender's personal data: editors and administrators
+# moderate them, viewers do not see them (README, roles).
+MODERATE   = by_role("L/L      L/L      403/403  403/403  200/200  200/200  200/200")
+MODERATE_READ_ONLY = by_role("L/L L/L   403/403  403/403  200/403  200/403  200/403")
 # fmt: on
 
 
@@ -221,6 +237,41 @@ THEME_EDIT = Body(
     lambda s: Theme.objects.filter(name="Renamed").exists(),
 )
 
+REPLY = Body(
+    "a reply from the public",
+    lambda s: {
+        "name": "Role Test",
+        "organisation": "Role test organisation",
+        "email": "role-test@example.org",
+        "text": "Sent by the role test",
+        "started": start_timer(time.time() - 60),  # a minute to fill it in: a person's pace
+    },
+    lambda s: ReplySubmission.objects.filter(text="Sent by the role test").exists(),
+)
+PUBLISH_REPLY = Body(
+    "publishing a reply, sender verified",
+    lambda s: {f"r{s.objects['waiting_reply'].pk}-sender_verified": "on"},
+    lambda s: ReplyDecision.objects.filter(
+        submission=s.objects["waiting_reply"], outcome=ReplyOutcome.PUBLISHED, sender_verified=True
+    ).exists(),
+)
+REJECT_REPLY = Body(
+    "rejecting a reply with a reason",
+    lambda s: {f"r{s.objects['waiting_reply'].pk}-reason": "Rejected by the role test"},
+    lambda s: ReplyDecision.objects.filter(reason="Rejected by the role test").exists(),
+)
+REPLY_TO_FOLLOW_UP = Body(
+    "turning a reply into a follow-up",
+    lambda s: {},
+    lambda s: ReplyDecision.objects.filter(
+        submission=s.objects["waiting_reply"], outcome=ReplyOutcome.FOLLOW_UP
+    ).exists(),
+)
+
+
+def waiting_reply_url(suffix):
+    return lambda s, m: f"/staff/replies/{s.objects['waiting_reply'].pk}/{suffix}/"
+
 
 @dataclass(frozen=True)
 class Route:
@@ -293,6 +344,7 @@ AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme|dele
 COMMITMENT = "/admin/commitments/commitment/"
 STATES = r"admin/(?P<app>commitments)/(?P<model>state)/"
 TREATY_EVENTS = r"admin/(?P<app>commitments)/(?P<model>treatyevent)/"
+REPLIES = r"admin/(?P<app>commitments)/(?P<model>replysubmission)/"
 
 URL_TABLE = [
     # Probes for load balancers.
@@ -322,9 +374,17 @@ URL_TABLE = [
         url=lambda s, m: report_url(s, "meeting_report_pdf"),
         public=True,
     ),
+    # Issue 15: the right of reply. Its form sets the CSRF cookie, so it is not `public` (that
+    # checks for no cookie) but private and never cached; an empty POST has no timer (400).
+    Route(
+        "<lang>/commitments/<slug:reference>/reply/",
+        by_role("200/400 200/400 200/400 200/400 200/400 200/400 200/400"),
+        posts={REPLY: by_role("S S S S S S S")},
+    ),
+    Route("<lang>/commitments/<slug:reference>/reply/sent/", PUBLIC),
     # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
     Route(
-        r"\^data/(?P<name>commitments|follow-ups)\\\.\(\?P<fmt>csv\|json\)\$",
+        r"\^data/(?P<name>commitments|follow-ups|replies)\\\.\(\?P<fmt>csv\|json\)\$",
         PUBLIC,
         regex=True,
         url=lambda s, m: f"/data/{m['name']}.csv",
@@ -358,6 +418,29 @@ URL_TABLE = [
         STAFF_POST,
         url=lambda s, m: f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/send-back/",
         posts={SEND_BACK: by_role("L 403 403 403 S S S")},
+    ),
+    # Issue 15: the moderation queue of replies and its three decisions (a reply waiting in
+    # the sample): publish (an empty POST publishes it, unverified), reject (a reason is
+    # required: 422), turn into a follow-up (then GET opens the follow-up form, pre-filled:
+    # 404 while it waits). Editors and administrators only.
+    Route("staff/replies/", by_role("L/405 403/405 403/405 403/405 200/405 200/405 200/405")),
+    Route(
+        "staff/replies/<int:pk>/publish/",
+        by_role("405/L 405/403 405/403 405/403 405/R 405/R 405/R"),
+        url=waiting_reply_url("publish"),
+        posts={PUBLISH_REPLY: by_role("L 403 403 403 S S S")},
+    ),
+    Route(
+        "staff/replies/<int:pk>/reject/",
+        STAFF_POST,
+        url=waiting_reply_url("reject"),
+        posts={REJECT_REPLY: by_role("L 403 403 403 S S S")},
+    ),
+    Route(
+        "staff/replies/<int:pk>/follow-up/",
+        by_role("L/L 403/403 403/403 403/403 404/R 404/R 404/R"),
+        url=waiting_reply_url("follow-up"),
+        posts={REPLY_TO_FOLLOW_UP: by_role("L 403 403 403 S S S")},
     ),
     # Issue 13: each staff member's language, roles or none; an empty POST is refused.
     Route(
@@ -512,6 +595,8 @@ URL_TABLE = [
         NOBODY,
         READ_ONLY,
     ),
+    # Issue 15: replies from the public, as sent, with their decision: read by moderators.
+    *admin_views(REPLIES, MODERATE, NOBODY, MODERATE, NOBODY, MODERATE_READ_ONLY),
     # Every admin model: the old-style object address redirects to its change page.
     Route(
         r"admin/(?P<app>\w+)/(?P<model>\w+)/<path:object_id>/",
@@ -644,7 +729,8 @@ def signed_in(django_db_setup, django_db_blocker):
     local_cache = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=md5, CACHES=local_cache),
+        # The reply form's rate per address has tests of its own; here every role posts.
+        override_settings(PASSWORD_HASHERS=md5, CACHES=local_cache, REPLY_RATE_PER_MINUTE=10**6),
         transaction.atomic(),
     ):
         sample = make_sample()
@@ -735,6 +821,9 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern, signed_in):
             # page, export or feed.
             if PENDING_MARKER in text and (route.public or role in {ANONYMOUS, MEMBER, NO_ROLE}):
                 problems.append(f"{case}: a follow-up waiting for a second review leaked")
+            if route.public and (CANARY in text or "UNPUBLISHED-TITLE" in text):
+                # A public page, feed or export is the same for everyone: staff's included.
+                problems.append(f"{case}: a public answer leaked something unpublished")
             if changed:
                 problems.append(f"{case}: a GET changed the database")
             if role != ANONYMOUS and "no-store" not in response.get("Cache-Control", ""):

@@ -56,6 +56,14 @@ def test_payloads_in_text_fields_are_shown_escaped_on_every_page_that_shows_them
             f"/admin/commitments/treatyevent/{sample.pk_for('commitments', 'treatyevent')}/change/",
         ),
         (staff, "/admin/commitments/treatyevent/"),
+        # Issue 15: replies from the public, as moderators read them, and a published one.
+        (staff, "/staff/replies/"),
+        (staff, "/admin/commitments/replysubmission/"),
+        (
+            staff,
+            f"/admin/commitments/replysubmission/{sample.objects['waiting_reply'].pk}/change/",
+        ),
+        (anonymous, "/feed/"),
         (
             staff,
             f"/admin/commitments/state/{sample.objects['commitments.treatyevent'].state_id}/change/",

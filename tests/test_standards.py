@@ -259,6 +259,31 @@ def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     ).content
     client.force_login(author)
     pages["/staff/ with proposals"] = client.get("/staff/?show=all").content
+    # Issue 15: the right of reply: the form, refused with errors, the thank-you page, a
+    # published reply on the commitment's page, the moderation queue (a reject refused) and
+    # the follow-up form opened from a reply.
+    from commitments.models import ReplyOutcome, ReplySubmission
+    from commitments.replies import decide
+
+    def reply(**fields):
+        return ReplySubmission.objects.create(
+            commitment=Commitment.objects.get(reference="NOR-2012-03"), name="A", email="a@b.org",
+            organisation="Ministry", text="Done.\nSee the link.", language="en",
+            evidence_url="https://example.org/", **fields,
+        )  # fmt: skip
+
+    decide(reply(), ReplyOutcome.PUBLISHED, by=editor, sender_verified=True)
+    decide(turned := reply(), ReplyOutcome.FOLLOW_UP, by=editor)
+    waiting = reply()
+    pages["/staff/replies/"] = client.get("/staff/replies/").content
+    pages["/staff/replies/ refused"] = client.post(f"/staff/replies/{waiting.pk}/reject/").content
+    pages["reply follow-up"] = client.get(f"/staff/replies/{turned.pk}/follow-up/").content
+    client.logout()
+    pages["reply page"] = client.get("/fr/commitments/NOR-2012-03/reply/").content
+    pages["reply refused"] = client.post("/commitments/NOR-2012-03/reply/", {"text": "x"}).content
+    pages["reply sent"] = client.get("/es/commitments/NOR-2012-03/reply/sent/").content
+    pages["commitment with a reply"] = client.get("/commitments/NOR-2012-03/").content
+    assert b"Reply from Ministry" in pages["commitment with a reply"]
     # A staff account in no group: 403.
     client.force_login(UserFactory(is_staff=True))
     forbidden = client.get("/staff/")
