@@ -151,7 +151,8 @@ def main():
         time.sleep(0.5)  # let the workers flush their log lines
         log.seek(0)
         lines = log.read().splitlines()
-        recorded = [json.loads(line) for line in lines if "follow_up_recorded" in line]
+        # The change of status waits for a second review: logged as proposed, by whom.
+        recorded = [json.loads(line) for line in lines if "follow_up_proposed" in line]
         check(len(recorded) == 1, "the follow-up was not logged as JSON")
         check(recorded[0]["username"] == username, "the log does not say who recorded it")
         check(not any("SERVE-CHECK-INTERNAL" in line for line in lines), "internal note in logs")
@@ -241,7 +242,8 @@ def run_checks(username, password, database):
             "Referer": "https://127.0.0.1/staff/",
         },
     )
-    check(fragment.status == 200 and "Recorded" in fragment_html, "htmx follow-up")
+    # A change of status waits for a second editor (SECOND_REVIEW, on by default).
+    check(fragment.status == 200 and "sent for a second review" in fragment_html, "htmx follow-up")
     check("<html" not in fragment_html, "htmx answer is not a fragment")
 
     admin, admin_html = browser.request("GET", "/admin/commitments/commitment/")

@@ -91,6 +91,9 @@ def bench_env(database_url, *, cached=True, cache_dir=None):
         DJANGO_LOG_FORMAT="text",
         PAGE_CACHE_SECONDS="300" if cached else "0",
         CACHE_DIR=str(cache_dir or VAR / "cache"),
+        # The writers' follow-ups must reach the public pages at once (each one outdates the
+        # page cache, which is what "reads while writing" measures): no second review.
+        SECOND_REVIEW="off",
     )
     return env
 

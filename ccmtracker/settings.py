@@ -280,6 +280,18 @@ PAGE_CACHE_ALIAS = "default"
 # Everything else is private, no-store (ccmtracker/httpcache.py).
 HTTP_CACHE_MAX_AGE = int(os.environ.get("HTTP_CACHE_MAX_AGE", "60"))
 HTTP_CACHE_STALE_WHILE_REVALIDATE = int(os.environ.get("HTTP_CACHE_STALE_WHILE_REVALIDATE", "300"))
+# The right of reply (commitments/replies.py): defences of the public form, without any
+# outside service. A form sent sooner than REPLY_MIN_SECONDS after it was shown is refused
+# (people read and type; robots post at once); each client address may send
+# REPLY_RATE_PER_MINUTE a minute and each e-mail address REPLY_RATE_PER_EMAIL_HOUR an hour
+# (the first counted in the cache, failing open when it is unreachable; the second in the
+# database, over the replies stored); a request body over REPLY_MAX_BODY_BYTES is refused
+# before any of its fields is looked at (the CSRF check has parsed it by then: Django's
+# DATA_UPLOAD_MAX_MEMORY_SIZE, 2.5 MB, bounds what any request may make it read).
+REPLY_MIN_SECONDS = float(os.environ.get("REPLY_MIN_SECONDS", "5"))
+REPLY_RATE_PER_MINUTE = int(os.environ.get("REPLY_RATE_PER_MINUTE", "5"))
+REPLY_RATE_PER_EMAIL_HOUR = int(os.environ.get("REPLY_RATE_PER_EMAIL_HOUR", "5"))
+REPLY_MAX_BODY_BYTES = int(os.environ.get("REPLY_MAX_BODY_BYTES", "32768"))
 
 # --- Security headers and cookies ------------------------------------------------------------
 # Production is served over HTTPS only. gunicorn trusts X-Forwarded-Proto from the addresses
@@ -374,6 +386,14 @@ IMPORT_MAX_BYTES = int(os.environ.get("IMPORT_MAX_BYTES", str(5 * 1024 * 1024)))
 
 # How long a commitment may go without a follow-up before staff are told it needs attention.
 REVIEW_STALE_DAYS = 90
+
+# Which follow-ups wait for a second editor's confirmation before they are public
+# (commitments/records.py, needs_review): "status-changes" (the default), every follow-up whose
+# status differs from the commitment's current one; "off", none (a team of one or two).
+# "Confirm, no change" and same-status follow-ups are never held.
+SECOND_REVIEW = os.environ.get("SECOND_REVIEW", "status-changes").strip().lower()
+if SECOND_REVIEW not in {"status-changes", "off"}:
+    raise ImproperlyConfigured('SECOND_REVIEW must be "status-changes" or "off".')
 
 # The published confirmation window: a verdict whose latest evidence is older than this many
 # months is shown as "not confirmed since <date>" and left out of the weighted mean ("achieved"

@@ -42,6 +42,9 @@ from .models import (
     Delegation,
     FollowUp,
     Meeting,
+    ProposedFollowUp,
+    ReplySubmission,
+    Review,
     StaleVersion,
     Statement,
     Status,
@@ -49,7 +52,7 @@ from .models import (
 )
 from .proposals import propose
 from .quotes import quote_error
-from .records import NOTE_VERSIONS, changed, claim_version, record_follow_up
+from .records import NOTE_VERSIONS, changed, claim_version, submit_follow_up
 from .resources import CommitmentResource, StatementResource, file_too_large_message
 from .translation import TRANSLATED, columns
 
@@ -187,7 +190,7 @@ class NewFollowUpForm(forms.ModelForm):
 
 
 class NewFollowUpInline(TranslationStackedInline):
-    """One blank follow-up on the commitment's page; saved through record_follow_up()."""
+    """One blank follow-up on the commitment's page; saved through submit_follow_up()."""
 
     model = FollowUp
     form = NewFollowUpForm
@@ -458,7 +461,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
         for inline_form in formset.forms:
             if inline_form.has_changed() and inline_form.cleaned_data:
                 data = inline_form.cleaned_data
-                follow_up = record_follow_up(
+                follow_up = submit_follow_up(
                     form.instance,
                     by=request.user,
                     **{
@@ -473,6 +476,8 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
                     states=data.get("states") or (),
                 )
                 formset.new_objects.append(follow_up)
+                if isinstance(follow_up, ProposedFollowUp):
+                    self.message_user(request, sent_for_review_message(follow_up), messages.INFO)
         return None
 
     def has_add_followup_permission(self, request):
@@ -495,7 +500,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
             return self._bulk_page(request, form, commitments)
         data = {name: form.cleaned_data[name] for name in FOLLOW_UP_FIELDS}
         data["versions"] = {name: form.cleaned_data[name] for name in NOTE_VERSIONS}
-        problems = []
+        problems, proposed = [], []
         with transaction.atomic():
             for commitment in commitments:
                 try:
@@ -503,7 +508,11 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
                 except ValueError:
                     based_on = -1
                 try:
-                    record_follow_up(commitment, by=request.user, based_on_version=based_on, **data)
+                    entry = submit_follow_up(
+                        commitment, by=request.user, based_on_version=based_on, **data
+                    )
+                    if isinstance(entry, ProposedFollowUp):
+                        proposed.append(commitment)
                 except StaleVersion:
                     problems.append(
                         (commitment, [_("it was changed by someone else since this page opened")])
@@ -535,6 +544,19 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
             % {"n": len(commitments), "refs": ", ".join(c.reference for c in commitments)},
             messages.SUCCESS,
         )
+        if proposed:
+            self.message_user(
+                request,
+                ngettext(
+                    "%(n)d of them changes a status and is sent for a second review: it will "
+                    "be public once another editor confirms it (%(refs)s).",
+                    "%(n)d of them change a status and are sent for a second review: they "
+                    "will be public once another editor confirms them (%(refs)s).",
+                    len(proposed),
+                )
+                % {"n": len(proposed), "refs": ", ".join(c.reference for c in proposed)},
+                messages.INFO,
+            )
         return None
 
     def _bulk_page(self, request, form, commitments, problems=()):
@@ -896,6 +918,87 @@ class FollowUpAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+def sent_for_review_message(proposal):
+    return _(
+        "“%(status)s” on %(ref)s is sent for a second review: it will be public once another "
+        "editor confirms it."
+    ) % {"status": proposal.get_status_display(), "ref": proposal.commitment.reference}
+
+
+class HistoryAdmin(admin.ModelAdmin):
+    """History to read: never added, changed or deleted here."""
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ProposedFollowUp)
+class ProposedFollowUpAdmin(HistoryAdmin):
+    """Follow-ups proposed for a second review; they are confirmed or sent back on
+    /staff/review/."""
+
+    list_display = ["commitment", "status_before", "status", "happened_on", "author", "proposed_at"]
+    list_filter = ["status", "review__decision"]
+    search_fields = ["commitment__reference", *columns("public_note"), "internal_note"]
+    list_select_related = ["commitment", "author"]
+
+
+@admin.register(Review)
+class ReviewAdmin(HistoryAdmin):
+    """Second reviewers' decisions, to read."""
+
+    list_display = ["proposal", "decision", "reviewer", "reviewed_at"]
+    list_filter = ["decision"]
+    search_fields = ["proposal__commitment__reference", "note"]
+    list_select_related = ["proposal__commitment", "reviewer"]
+
+
+@admin.register(ReplySubmission)
+class ReplySubmissionAdmin(HistoryAdmin):
+    """Replies sent from the public pages, as sent, with the decision on each: to read (the
+    moderators' queue is /staff/replies/, commitments/replies.py). Editors and administrators
+    only: the sender's name and e-mail address are personal data."""
+
+    list_display = ["commitment", "organisation", "submitted_at", "language", "outcome"]
+    list_filter = ["decision__outcome", "language"]
+    search_fields = ["commitment__reference", "organisation"]
+    list_select_related = ["commitment", "decision"]
+    date_hierarchy = "submitted_at"
+    readonly_fields = ["outcome", "reason", "sender_verified", "decided_by", "decided_at"]
+
+    @admin.display(description=_("decision"))
+    def outcome(self, obj):
+        decision = getattr(obj, "decision", None)
+        return decision.get_outcome_display() if decision else _("waiting")
+
+    def _decision(self, obj, name):
+        decision = getattr(obj, "decision", None)
+        return getattr(decision, name) if decision else "—"
+
+    @admin.display(description=_("reason"))
+    def reason(self, obj):
+        return self._decision(obj, "reason")
+
+    @admin.display(description=_("sender verified by staff"), boolean=True)
+    def sender_verified(self, obj):
+        decision = getattr(obj, "decision", None)
+        return decision.sender_verified if decision else None
+
+    @admin.display(description=_("decided by"))
+    def decided_by(self, obj):
+        return self._decision(obj, "decided_by")
+
+    @admin.display(description=_("decided at"))
+    def decided_at(self, obj):
+        return self._decision(obj, "decided_at")
 
 
 # --- Accounts: administrators manage staff, never beyond their own rights ----------------------

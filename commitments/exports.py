@@ -1,4 +1,4 @@
-"""Open data: CSV and JSON of public commitments and public follow-ups.
+"""Open data: CSV and JSON of public commitments, public follow-ups and published replies.
 
 The schema is documented in docs/open-data.md and is stable: columns are only ever added
 at the end, never renamed or removed. Exports keep the dashboard's filters, `as_of` and `known_on`,
@@ -21,7 +21,7 @@ from ccmtracker.pagecache import public_page
 
 from .derived import ensure_current
 from .forms import public_selection
-from .models import STATUS_INFO, Commitment, FollowUp, Status, effective_progress
+from .models import STATUS_INFO, Commitment, FollowUp, ReplySubmission, Status, effective_progress
 from .spreadsheets import neutralise
 from .translation import ORIGINAL, OTHER_LANGUAGES, TRANSLATED, columns
 
@@ -135,6 +135,7 @@ FOLLOW_UP_FIELDS = [
     "recorded_at",
     *(name for column in FOLLOW_UP_CONTENT for name in _versions(column)),
     "states",
+    "second_review",
 ]
 
 
@@ -209,6 +210,9 @@ def follow_up_records(request, follow_ups, states=None):
             "recorded_at": row["recorded_at"].isoformat(),
             **content,  # the other languages' versions
             "states": states.get(row["id"], []),
+            # Issue 15: confirmed by an editor other than its author (recorded_at is then the
+            # confirmation); never who.
+            "second_review": row["proposal"] is not None,
         }
 
 
@@ -361,7 +365,81 @@ FOLLOW_UP_DB_FIELDS = [
     "happened_on",
     "evidence_url",
     "recorded_at",
+    "proposal",  # whether a second reviewer confirmed it (an id, never exported)
     "commitment__reference",
     # By column: the bare name would mean the active language's version.
     *(column for path in FOLLOW_UP_CONTENT.values() for column in columns(path)),
 ]
+
+
+# Published replies (commitments/replies.py): what a delegation or an organisation answered,
+# published by staff. Never the sender's name or e-mail address: these are all it reads.
+REPLY_DB_FIELDS = [
+    "id",
+    "commitment__reference",
+    "organisation",
+    "writes_for_delegation",
+    "decision__sender_verified",
+    "text",
+    "evidence_url",
+    "language",
+    "submitted_at",
+    "decision__decided_at",
+]
+
+REPLY_FIELDS = [
+    "id",
+    "commitment",
+    "commitment_url",
+    "organisation",
+    "writes_for_delegation",
+    "sender_verified",
+    "text",
+    "evidence_url",
+    "language",
+    "sent_on",
+    "published_at",
+]
+
+
+def reply_records(request, replies):
+    urls = {}
+    for row in replies:
+        reference = row["commitment__reference"]
+        if reference not in urls:
+            urls[reference] = request.build_absolute_uri(
+                reverse("commitment_detail", args=[reference])
+            )
+        yield {
+            "id": row["id"],
+            "commitment": reference,
+            "commitment_url": urls[reference],
+            "organisation": row["organisation"],
+            "writes_for_delegation": row["writes_for_delegation"],
+            "sender_verified": row["decision__sender_verified"],
+            "text": row["text"],
+            "evidence_url": row["evidence_url"] or None,
+            "language": row["language"],
+            "sent_on": timezone.localdate(row["submitted_at"]).isoformat(),
+            "published_at": _iso_time(row["decision__decided_at"]),
+        }
+
+
+@require_safe
+@public_page
+def export_replies(request: HttpRequest, fmt: str) -> HttpResponse:
+    """The published replies on the commitments the dashboard's filters select, seen from its
+    viewpoint (sent by `as_of`, published by `known_on`), oldest first."""
+    form, point, _all, matching = public_selection(request.GET)
+    if not form.is_valid():
+        return _bad_request(form)
+    ensure_current()
+    replies = (
+        ReplySubmission.objects.published()
+        .filter(commitment__in=matching.values("pk"))
+        .seen_from(point)
+        .order_by("decision__decided_at", "id")
+        .values(*REPLY_DB_FIELDS)
+    )
+    records = reply_records(request, replies.iterator(chunk_size=2000))
+    return _respond(fmt, "replies", REPLY_FIELDS, records, _meta("replies", form, point))

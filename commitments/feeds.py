@@ -1,9 +1,11 @@
-"""Atom feeds of public follow-ups: the whole tracker, and one commitment.
+"""Atom feeds of public follow-ups and published replies: the whole tracker, and one commitment.
 
 Only public fields are read from the database (never internal_note); only published
-commitments are fed. A feed is in its address's language (/fr/feed/ is French, its xml:lang
-"fr"): titles, notes and evidence labels are that language's versions, or another language's
-marked as such (commitments/content.py). An entry keeps one id in every language.
+commitments are fed. Published replies (commitments/replies.py) are entries of their own,
+"Reply from <organisation>", never with the sender's name or e-mail address. A feed is in
+its address's language (/fr/feed/ is French, its xml:lang "fr"): titles, notes and evidence
+labels are that language's versions, or another language's marked as such
+(commitments/content.py). An entry keeps one id in every language.
 """
 
 import datetime
@@ -18,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from .content import localized, sorted_by_name
-from .models import Commitment, FollowUp, Status
+from .models import Commitment, FollowUp, ReplySubmission, Status
 from .translation import TRANSLATED, columns
 
 FEED_LENGTH = 50
@@ -42,6 +44,44 @@ def _site_address(path):
     """An address on the configured site, whatever the Host a request named: feed ids must
     never change (RFC 4287 §4.2.6), and a feed fetched through another name is the same feed."""
     return settings.SITE_URL + path
+
+
+# What a reply entry may read: never the sender's name or e-mail address.
+REPLY_FIELDS = [
+    "id",
+    "organisation",
+    "text",
+    "evidence_url",
+    "submitted_at",
+    "commitment__id",
+    "commitment__reference",
+    *columns("commitment__title"),
+    "decision__id",
+    "decision__sender_verified",
+    "decision__decided_at",
+]
+
+
+def _published_replies():
+    return (
+        ReplySubmission.objects.published()
+        .select_related("commitment")
+        .only(*REPLY_FIELDS)
+        .newest_first()
+    )
+
+
+def _entries(follow_ups, replies):
+    """The latest follow-ups and replies together, newest first, FEED_LENGTH of them."""
+    entries = [*follow_ups[:FEED_LENGTH], *replies[:FEED_LENGTH]]
+    entries.sort(key=_published_on, reverse=True)  # stable: follow-ups keep their order
+    return entries[:FEED_LENGTH]
+
+
+def _published_on(item):
+    if isinstance(item, ReplySubmission):
+        return item.decision.decided_at
+    return datetime.datetime.combine(item.happened_on, datetime.time(), datetime.UTC)
 
 
 def _public_follow_ups():
@@ -78,9 +118,15 @@ class UpdatesFeed(Feed):
         return _site_address(reverse("feed_updates"))
 
     def items(self):
-        return _public_follow_ups()[:FEED_LENGTH]
+        return _entries(_public_follow_ups(), _published_replies())
 
     def item_title(self, item):
+        if isinstance(item, ReplySubmission):
+            return _("%(reference)s: reply from %(organisation)s — %(title)s") % {
+                "reference": item.commitment.reference,
+                "organisation": item.organisation,
+                "title": localized(item.commitment, "title").plain,
+            }
         return _("%(reference)s: %(status)s — %(title)s") % {
             "reference": item.commitment.reference,
             "status": Status(item.status).label,
@@ -90,6 +136,8 @@ class UpdatesFeed(Feed):
     def item_description(self, item):
         """HTML (Atom's summary type="html"): the note is escaped, never markup of its own; a
         version in another language than the feed's is marked with its lang and name."""
+        if isinstance(item, ReplySubmission):
+            return _reply_description(item)
         note = localized(item, "public_note")
         if note:
             html = format_html("<p>{}</p>", note.html(lines=True))
@@ -109,18 +157,24 @@ class UpdatesFeed(Feed):
         return html
 
     def item_link(self, item):
+        if isinstance(item, ReplySubmission):
+            return f"{item.commitment.get_absolute_url()}#reply-{item.pk}"
         return f"{item.commitment.get_absolute_url()}#follow-up-{item.pk}"
 
     def item_guid(self, item):
+        if isinstance(item, ReplySubmission):
+            return f"tag:ccmtracker,2012:reply:{item.pk}"
         # Stable whatever the language of the feed: one follow-up, one id.
         return f"tag:ccmtracker,2012:follow-up:{item.pk}"
 
     item_guid_is_permalink = False
 
     def item_pubdate(self, item):
-        return datetime.datetime.combine(item.happened_on, datetime.time(), datetime.UTC)
+        return _published_on(item)
 
     def item_updateddate(self, item):
+        if isinstance(item, ReplySubmission):
+            return item.decision.decided_at
         return item.recorded_at
 
 
@@ -144,4 +198,23 @@ class CommitmentFeed(UpdatesFeed):
         return _site_address(reverse("feed_commitment", args=[obj.reference]))
 
     def items(self, obj):
-        return _public_follow_ups().filter(commitment=obj)[:FEED_LENGTH]
+        return _entries(
+            _public_follow_ups().filter(commitment=obj),
+            _published_replies().filter(commitment=obj),
+        )
+
+
+def _reply_description(item):
+    """A reply's text, escaped (plain text, never markup), whether staff verified who sent
+    it, and its evidence link."""
+    html = linebreaks(item.text, autoescape=True)
+    verified = (
+        _("Sender verified by staff.")
+        if item.decision.sender_verified
+        else _("Sender not verified by staff.")
+    )
+    html += format_html("<p>{}</p>", verified)
+    if item.evidence_url:
+        link = format_html('<a href="{}">{}</a>', item.evidence_url, item.evidence_url)
+        html += "<p>" + escape(_("Evidence: %(link)s")) % {"link": link} + "</p>"
+    return html

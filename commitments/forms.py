@@ -27,7 +27,7 @@ from .models import (
     Viewpoint,
     progress_error,
 )
-from .records import NOTE_VERSIONS, add_translation, confirm_unchanged, record_follow_up
+from .records import NOTE_VERSIONS, add_translation, confirm_unchanged, submit_follow_up
 
 FOLLOW_UP_FIELDS = [
     "status",
@@ -175,10 +175,12 @@ class FollowUpForm(forms.ModelForm):
         model's clean() already check here (and the insert enforces them): no query each."""
 
     def record(self, by):
-        """Record the follow-up; raises StaleVersion if the commitment moved meanwhile."""
+        """Record the follow-up, or keep it for a second review (records.submit_follow_up:
+        a FollowUp or a ProposedFollowUp); raises StaleVersion if the commitment moved
+        meanwhile."""
         data = {name: self.cleaned_data[name] for name in FOLLOW_UP_FIELDS}
         data["versions"] = {name: self.cleaned_data[name] for name in NOTE_VERSIONS}
-        return record_follow_up(
+        return submit_follow_up(
             self.commitment,
             by=by,
             based_on_version=self.cleaned_data["version"],
@@ -638,3 +640,20 @@ class FollowUpTranslationForm(forms.Form):
             evidence_label=self.cleaned_data.get("evidence_label", ""),
             by=by,
         )
+
+
+class SendBackForm(forms.Form):
+    """Send a proposed follow-up back to its author, with a note saying why (required: the
+    author reads it on the staff page). Named by proposal, so several share the queue."""
+
+    note = forms.CharField(
+        label=_("Why you send it back (the author reads this)"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=NOTE_MAX_LENGTH,
+        error_messages={"required": _("Say why you send it back: the author reads this note.")},
+    )
+
+    def __init__(self, *args, proposal, **kwargs):
+        kwargs.setdefault("prefix", f"p{proposal.pk}")
+        super().__init__(*args, **kwargs)
+        self.proposal = proposal

@@ -1053,13 +1053,11 @@ class AppendOnlyError(Exception):
 NOTE_MAX_LENGTH = 10_000
 
 
-class FollowUp(models.Model):
-    commitment = models.ForeignKey(
-        Commitment,
-        verbose_name=_("commitment"),
-        on_delete=models.PROTECT,
-        related_name="follow_ups",
-    )
+class FollowUpContent(models.Model):
+    """What a follow-up says: the one home of these fields and their rules, shared by a
+    follow-up (FollowUp, the record) and a follow-up waiting for a second review
+    (ProposedFollowUp), so that confirming one copies it field for field."""
+
     status = models.CharField(_("status"), max_length=20, choices=Status)
     progress = models.PositiveSmallIntegerField(
         _("progress"),
@@ -1090,82 +1088,18 @@ class FollowUp(models.Model):
         blank=True,
         help_text=_("What the link is, e.g. “Ratification record”."),
     )
-    # Set when it is recorded, like the rest of it (append-only).
-    states = models.ManyToManyField(
-        "State",
-        verbose_name=_("states concerned"),
-        blank=True,
-        related_name="follow_ups",
-        help_text=_("The states it concerns, e.g. the signatories invited to a workshop."),
-    )
-    author = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        verbose_name=_("author"),
-        on_delete=models.PROTECT,
-        related_name="follow_ups",
-    )
-    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
-    # The commitment's version this follow-up produced: lets a stale form list what it missed.
-    commitment_version = models.PositiveIntegerField(
-        _("commitment version"), null=True, editable=False
-    )
-
-    objects = FollowUpQuerySet.as_manager()
 
     class Meta:
-        verbose_name = _("follow-up")
-        verbose_name_plural = _("follow-ups")
-        ordering = TIMELINE
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(status__in=Status.values), name="commitments_followup_status_valid"
-            ),
-            models.CheckConstraint(
-                condition=Q(progress__isnull=True) | Q(progress__lte=100),
-                name="commitments_followup_progress_range",
-            ),
-        ]
-        indexes = [
-            # A commitment's latest follow-up, from any viewpoint, is one index seek.
-            models.Index(fields=["commitment", *TIMELINE], name="commitments_followup_timeline"),
-            # The feed's "latest follow-ups" reads this index instead of sorting them all.
-            models.Index(fields=list(TIMELINE), name="commitments_followup_latest"),
-        ]
-
-    def __str__(self):
-        return f"{self.commitment.reference} · {self.get_status_display()} · {self.happened_on}"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
+        abstract = True
 
     def set_states_once(self, states):
-        """The states it concerns, set as it is recorded (records.record_follow_up): the one
-        change of its `states` that the append-only guard (end of this module) lets through."""
+        """The states it concerns, set as it is recorded (records.py): the one change of its
+        `states` that the append-only guard (end of this module) lets through."""
         self._setting_states = True
         try:
             self.states.add(*states)
         finally:
             del self._setting_states
-
-    def log_recorded(self):
-        """Who recorded what, for the audit trail in the logs; the notes stay out of logs."""
-        logger.info(
-            "follow-up recorded",
-            extra={
-                "event": "follow_up_recorded",
-                "follow_up_id": self.pk,
-                "commitment": self.commitment.reference,
-                "status": self.status,
-                "happened_on": self.happened_on.isoformat(),
-                "user_id": self.author_id,
-                "username": self.author.get_username(),
-            },
-        )
 
     @property
     def effective_progress(self):
@@ -1194,6 +1128,256 @@ class FollowUp(models.Model):
             errors["evidence_url"] = _("Give the link that this label describes.")
         if errors:
             raise ValidationError(errors)
+
+
+class FollowUp(FollowUpContent):
+    commitment = models.ForeignKey(
+        Commitment,
+        verbose_name=_("commitment"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    # Set when it is recorded, like the rest of it (append-only).
+    states = models.ManyToManyField(
+        "State",
+        verbose_name=_("states concerned"),
+        blank=True,
+        related_name="follow_ups",
+        help_text=_("The states it concerns, e.g. the signatories invited to a workshop."),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="follow_ups",
+    )
+    recorded_at = models.DateTimeField(_("recorded at"), default=timezone.now, editable=False)
+    # The commitment's version this follow-up produced: lets a stale form list what it missed.
+    commitment_version = models.PositiveIntegerField(
+        _("commitment version"), null=True, editable=False
+    )
+    # Set when a second editor confirms a proposed follow-up (records.confirm_proposal): the
+    # proposal it comes from and who confirmed it, never its author (a database check too).
+    proposal = models.OneToOneField(
+        "ProposedFollowUp",
+        verbose_name=_("proposed follow-up"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="follow_up",
+    )
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("confirmed by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="confirmed_follow_ups",
+    )
+
+    objects = FollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("follow-up")
+        verbose_name_plural = _("follow-ups")
+        ordering = TIMELINE
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values), name="commitments_followup_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__lte=100),
+                name="commitments_followup_progress_range",
+            ),
+            # Nobody judges alone: the second reviewer is never the author.
+            models.CheckConstraint(
+                condition=Q(confirmed_by__isnull=True) | ~Q(confirmed_by=F("author")),
+                name="commitments_followup_confirmed_by_another",
+            ),
+            models.CheckConstraint(
+                condition=Q(proposal__isnull=True, confirmed_by__isnull=True)
+                | Q(proposal__isnull=False, confirmed_by__isnull=False),
+                name="commitments_followup_confirmed_with_proposal",
+            ),
+        ]
+        indexes = [
+            # A commitment's latest follow-up, from any viewpoint, is one index seek.
+            models.Index(fields=["commitment", *TIMELINE], name="commitments_followup_timeline"),
+            # The feed's "latest follow-ups" reads this index instead of sorting them all.
+            models.Index(fields=list(TIMELINE), name="commitments_followup_latest"),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment.reference} · {self.get_status_display()} · {self.happened_on}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("Follow-ups cannot be changed; record a new one instead."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("Follow-ups cannot be deleted; record a correction instead."))
+
+    def log_recorded(self):
+        """Who recorded what, for the audit trail in the logs; the notes stay out of logs."""
+        logger.info(
+            "follow-up recorded",
+            extra={
+                "event": "follow_up_recorded",
+                "follow_up_id": self.pk,
+                "commitment": self.commitment.reference,
+                "status": self.status,
+                "happened_on": self.happened_on.isoformat(),
+                "user_id": self.author_id,
+                "username": self.author.get_username(),
+            },
+        )
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    """Rows that are history: bulk changes are refused as well as single ones."""
+
+    def update(self, **kwargs):
+        raise AppendOnlyError(_("This is history: it cannot be changed."))
+
+    def delete(self):
+        raise AppendOnlyError(_("This is history: it cannot be deleted."))
+
+
+class AppendOnly(models.Model):
+    """A row written once and never changed or deleted (save, delete, queryset update refuse)."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("This is history: it cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("This is history: it cannot be deleted."))
+
+
+class ProposedFollowUpQuerySet(AppendOnlyQuerySet):
+    def pending(self):
+        """Waiting for a second editor: no review yet. The one filter of the queue."""
+        return self.filter(review__isnull=True)
+
+    def sent_back(self):
+        return self.filter(review__decision=Decision.SENT_BACK)
+
+
+class Decision(models.TextChoices):
+    CONFIRMED = "confirmed", _("Confirmed")
+    SENT_BACK = "sent_back", _("Sent back")
+
+
+class ProposedFollowUp(FollowUpContent, AppendOnly):
+    """A follow-up that changes a commitment's status, waiting for a second editor
+    (settings.SECOND_REVIEW). Staff only: nothing public reads this table. Confirming it
+    writes the FollowUp (records.confirm_proposal); either decision is a Review row."""
+
+    commitment = models.ForeignKey(
+        Commitment,
+        verbose_name=_("commitment"),
+        on_delete=models.PROTECT,
+        related_name="proposals",
+    )
+    states = models.ManyToManyField(
+        "State",
+        verbose_name=_("states concerned"),
+        blank=True,
+        related_name="proposed_follow_ups",
+        help_text=_("The states it concerns, e.g. the signatories invited to a workshop."),
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("author"),
+        on_delete=models.PROTECT,
+        related_name="proposed_follow_ups",
+    )
+    proposed_at = models.DateTimeField(_("proposed at"), default=timezone.now, editable=False)
+    # The commitment's version its author saw: confirming it is refused if the commitment
+    # moved since (records.claim_version), with what changed.
+    based_on_version = models.PositiveIntegerField(_("based on version"), editable=False)
+    # The commitment's status and progress figure when it was proposed: "what would change".
+    status_before = models.CharField(
+        _("status before"), max_length=20, choices=Status, editable=False
+    )
+    progress_before = models.PositiveSmallIntegerField(
+        _("progress before"), null=True, blank=True, editable=False
+    )
+
+    objects = ProposedFollowUpQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("proposed follow-up")
+        verbose_name_plural = _("proposed follow-ups")
+        ordering = ["proposed_at", "pk"]
+        permissions = [
+            ("review_followup", _("Can confirm or send back another editor's follow-up")),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=Status.values),
+                name="commitments_proposedfollowup_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(progress__isnull=True) | Q(progress__lte=100),
+                name="commitments_proposedfollowup_progress_range",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment.reference} · {self.get_status_display()} · {self.happened_on}"
+
+
+class Review(AppendOnly):
+    """A second editor's decision on a proposed follow-up: confirmed, or sent back with a
+    note. One per proposal, never changed; the author sees a sent-back one on the staff page."""
+
+    proposal = models.OneToOneField(
+        ProposedFollowUp,
+        verbose_name=_("proposed follow-up"),
+        on_delete=models.PROTECT,
+        related_name="review",
+    )
+    decision = models.CharField(_("decision"), max_length=12, choices=Decision)
+    note = models.TextField(
+        _("note"),
+        blank=True,
+        validators=[MaxLengthValidator(NOTE_MAX_LENGTH)],
+        help_text=_("Required when sending back: what the author should check or change."),
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("reviewer"),
+        on_delete=models.PROTECT,
+        related_name="reviews",
+    )
+    reviewed_at = models.DateTimeField(_("reviewed at"), default=timezone.now, editable=False)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("review")
+        verbose_name_plural = _("reviews")
+        ordering = ["-reviewed_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(decision__in=Decision.values), name="commitments_review_decision_valid"
+            ),
+            models.CheckConstraint(
+                condition=~Q(decision=Decision.SENT_BACK) | ~Q(note=""),
+                name="commitments_review_sent_back_with_note",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.proposal} · {self.get_decision_display()}"
 
 
 class ReminderLog(models.Model):
@@ -1709,3 +1893,172 @@ m2m_changed.connect(
     sender=FollowUp.states.through,
     dispatch_uid="follow_up_states_append_only",
 )
+m2m_changed.connect(
+    _follow_up_states_are_append_only,
+    sender=ProposedFollowUp.states.through,
+    dispatch_uid="proposed_follow_up_states_append_only",
+)
+
+
+# --- Right of reply ---------------------------------------------------------------------------
+# A reply is what someone outside the tracker (a delegation, an organisation) sends about a
+# commitment from its public "Suggest an update or reply" page (commitments/replies.py). It is
+# kept as sent, and nothing of it is public until a moderator decides: publish it as a reply,
+# turn it into a follow-up (staff record one through the usual form), or reject it with a
+# reason. Both the submission and the decision are history: never changed or deleted here.
+
+REPLY_MAX_LENGTH = 3_000  # characters of text: a reply, not a report (link that as evidence)
+
+
+class ReplySubmissionQuerySet(models.QuerySet):
+    def waiting(self):
+        """Sent, and not yet decided: the moderation queue."""
+        return self.filter(decision__isnull=True)
+
+    def published(self):
+        """Published as replies, on published commitments: what the public may read."""
+        return self.filter(
+            decision__outcome=ReplyOutcome.PUBLISHED, commitment__published=True
+        ).select_related("decision")
+
+    def seen_from(self, point):
+        """The published replies visible from a Viewpoint: sent by its as-at date, and
+        published by the end of its known-on day (like seen_from_q for follow-ups)."""
+        condition = Q()
+        if point.as_at is not None:
+            condition &= Q(submitted_at__date__lte=point.as_at)
+        if point.known_on is not None:
+            condition &= Q(decision__decided_at__lt=point.recorded_before)
+        return self.filter(condition)
+
+    def newest_first(self):
+        return self.order_by("-decision__decided_at", "-id")
+
+    # History: bulk changes are refused as well as single ones.
+    def update(self, **kwargs):
+        raise AppendOnlyError(_("Replies cannot be changed."))
+
+    def delete(self):
+        raise AppendOnlyError(_("Replies cannot be deleted."))
+
+
+class ReplySubmission(models.Model):
+    """What a person sent from a commitment's reply page, as sent. The e-mail address is for
+    the moderators and the messages to the sender only: never published, exported or fed."""
+
+    commitment = models.ForeignKey(
+        Commitment,
+        verbose_name=_("commitment"),
+        on_delete=models.PROTECT,
+        related_name="reply_submissions",
+    )
+    name = models.CharField(_("name"), max_length=200)
+    organisation = models.CharField(_("organisation"), max_length=200)
+    email = models.EmailField(_("e-mail address"), max_length=254)
+    writes_for_delegation = models.BooleanField(
+        _("writes for the delegation concerned"),
+        default=False,
+        help_text=_("What the sender said; staff check it before saying it was verified."),
+    )
+    text = models.TextField(_("text"), validators=[MaxLengthValidator(REPLY_MAX_LENGTH)])
+    evidence_url = models.URLField(_("evidence link"), blank=True, max_length=500)
+    language = models.CharField(
+        _("language"),
+        max_length=10,
+        choices=settings.LANGUAGES,
+        help_text=_("The language of the page it was sent from: the sender's messages use it."),
+    )
+    submitted_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
+
+    objects = ReplySubmissionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reply")
+        verbose_name_plural = _("replies")
+        ordering = ["-submitted_at", "-id"]
+        permissions = [("moderate_replysubmission", "Can moderate replies")]
+        indexes = [
+            models.Index(fields=["email", "submitted_at"], name="commitments_reply_by_email"),
+        ]
+
+    def __str__(self):
+        return f"{self.commitment.reference} · {self.organisation} · {self.submitted_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("Replies cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("Replies cannot be deleted."))
+
+
+class ReplyOutcome(models.TextChoices):
+    PUBLISHED = "published", _("Published as a reply")
+    FOLLOW_UP = "follow_up", _("Turned into a follow-up")
+    REJECTED = "rejected", _("Rejected")
+
+
+class ReplyDecisionQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError(_("A decision on a reply cannot be changed."))
+
+    def delete(self):
+        raise AppendOnlyError(_("A decision on a reply cannot be deleted."))
+
+
+class ReplyDecision(models.Model):
+    """A moderator's one decision on a submission, with who and when: never changed."""
+
+    submission = models.OneToOneField(
+        ReplySubmission,
+        verbose_name=_("reply"),
+        on_delete=models.PROTECT,
+        related_name="decision",
+    )
+    outcome = models.CharField(_("decision"), max_length=20, choices=ReplyOutcome)
+    reason = models.TextField(
+        _("reason"),
+        blank=True,
+        validators=[MaxLengthValidator(NOTE_MAX_LENGTH)],
+        help_text=_("Why it was rejected: sent to the sender, never published."),
+    )
+    sender_verified = models.BooleanField(
+        _("sender verified by staff"),
+        default=False,
+        help_text=_("Staff checked who sent it (e.g. by writing back to the delegation)."),
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("decided by"),
+        on_delete=models.PROTECT,
+        related_name="reply_decisions",
+    )
+    decided_at = models.DateTimeField(_("decided at"), default=timezone.now, editable=False)
+
+    objects = ReplyDecisionQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("decision on a reply")
+        verbose_name_plural = _("decisions on replies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(outcome__in=ReplyOutcome.values),
+                name="commitments_replydecision_outcome_valid",
+            ),
+            models.CheckConstraint(
+                condition=~Q(outcome=ReplyOutcome.REJECTED) | ~Q(reason=""),
+                name="commitments_replydecision_reject_has_reason",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_outcome_display()} · {self.decided_at:%Y-%m-%d}"
+
+    def save(self, *args, **kwargs):
+        if not self._state.adding:
+            raise AppendOnlyError(_("A decision on a reply cannot be changed."))
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError(_("A decision on a reply cannot be deleted."))

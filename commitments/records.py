@@ -1,5 +1,11 @@
 """The domain's write paths: every change a person makes to the record goes through here.
 
+A person's follow-up enters through `submit_follow_up`: it is recorded at once, or, when it
+changes the commitment's status and settings.SECOND_REVIEW asks for it (`needs_review`, the
+one home of that rule), kept as a ProposedFollowUp that nothing public reads until another
+editor confirms it (`confirm_proposal`, which records it) or sends it back (`send_back`).
+`record_follow_up` itself writes without asking: for confirmations, the seed and tests.
+
 Each one writes in a single transaction, takes the commitment's version where it edits one
 (`claim_version`, the one optimistic lock: the staff page, the admin, the bulk action and
 the CSV import all use it), brings the derived copies up to date (`derived.sync`) and
@@ -10,14 +16,22 @@ import logging
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .changes import public_data_changed
 from .derived import sync
-from .models import Commitment, FollowUp, StaleVersion, Status
+from .models import (
+    Commitment,
+    Decision,
+    FollowUp,
+    ProposedFollowUp,
+    Review,
+    StaleVersion,
+    Status,
+)
 from .translation import TRANSLATED
 
 logger = logging.getLogger(__name__)
@@ -78,8 +92,13 @@ def record_follow_up(
     based_on_version=None,
     versions=None,
     states=(),
+    proposal=None,
+    confirmed_by=None,
 ):
     """Append a follow-up to a commitment, in one transaction.
+
+    It asks no second review: a person's follow-up goes through submit_follow_up. `proposal`
+    and `confirmed_by` are set by confirm_proposal only.
 
     `public_note` and `evidence_label` are the English versions; `versions` gives the others
     by column ({"public_note_fr": …, "evidence_label_es": …}, NOTE_VERSIONS). `states`: the
@@ -105,6 +124,8 @@ def record_follow_up(
             happened_on=happened_on or timezone.localdate(),
             author=by,
             commitment_version=version,
+            proposal=proposal,
+            confirmed_by=confirmed_by,
         )
         # The commitment and author are the objects in hand; the check constraints repeat the
         # fields' validators and clean() (and the database enforces them on insert anyway).
@@ -206,3 +227,177 @@ def save_edit(commitment, *, based_on_version, by=None):
         commitment.save()
         commitment._stored_reference = commitment.reference
         changed()
+
+
+# --- A second reviewer --------------------------------------------------------------------------
+
+
+def needs_review(commitment, status):
+    """Whether a follow-up with `status` waits for a second editor (settings.SECOND_REVIEW):
+    with "status-changes", when its status differs from the commitment's current one."""
+    if settings.SECOND_REVIEW == "off":
+        return False
+    return status != commitment.status
+
+
+def submit_follow_up(commitment, *, status, by, based_on_version=None, states=(), **fields):
+    """A person's follow-up: recorded at once (a FollowUp), or, when needs_review says so,
+    kept for a second review (a ProposedFollowUp). Every staff form records through here."""
+    commitment.forget_state()  # judged on its status now, not as the form's page read it
+    if needs_review(commitment, status):
+        return propose_follow_up(
+            commitment,
+            status=status,
+            by=by,
+            based_on_version=based_on_version,
+            states=states,
+            **fields,
+        )
+    return record_follow_up(
+        commitment,
+        status=status,
+        by=by,
+        based_on_version=based_on_version,
+        states=states,
+        **fields,
+    )
+
+
+def propose_follow_up(
+    commitment,
+    *,
+    status,
+    by,
+    happened_on=None,
+    public_note="",
+    internal_note="",
+    evidence_url="",
+    evidence_label="",
+    progress=None,
+    based_on_version=None,
+    versions=None,
+    states=(),
+):
+    """Keep a follow-up for a second review. Nothing public changes, so the commitment's
+    version does not move; the proposal keeps the version its author saw (a form opened on an
+    older one is refused, StaleVersion, as a follow-up would be), and the status and figure
+    it would change."""
+    with transaction.atomic():
+        current = Commitment.objects.filter(pk=commitment.pk).values_list("version", flat=True)
+        version = current.get()
+        if based_on_version is not None and based_on_version != version:
+            raise StaleVersion(commitment, based_on_version)
+        commitment.forget_state()
+        proposal = ProposedFollowUp(
+            commitment=commitment,
+            status=status,
+            progress=progress,
+            public_note_en=public_note,
+            internal_note=internal_note,
+            evidence_url=evidence_url,
+            evidence_label_en=evidence_label,
+            **_versions(versions),
+            happened_on=happened_on or timezone.localdate(),
+            author=by,
+            based_on_version=version,
+            status_before=commitment.status,
+            progress_before=commitment.progress,
+        )
+        proposal.full_clean(exclude=["commitment", "author"], validate_constraints=False)
+        proposal.save()
+        if states:
+            proposal.set_states_once(states)
+    logger.info(
+        "follow-up proposed",
+        extra={
+            "event": "follow_up_proposed",
+            "proposal_id": proposal.pk,
+            "commitment": commitment.reference,
+            "status": status,
+            "user_id": by.pk,
+            "username": by.get_username(),
+        },
+    )
+    return proposal
+
+
+class AlreadyReviewed(Exception):
+    """Another reviewer decided on this proposal first; their decision stands."""
+
+
+def _check_reviewer(proposal, by):
+    if proposal.author_id == by.pk:
+        raise ValidationError(
+            _("You proposed this follow-up: another editor must review it."), code="own"
+        )
+
+
+def confirm_proposal(proposal, *, by):
+    """A second editor confirms a proposed follow-up: the FollowUp is recorded (its author the
+    proposer, recorded now, confirmed_by the reviewer) with the Review, in one transaction.
+    Refused when `by` proposed it (ValidationError), when it was reviewed already
+    (AlreadyReviewed), or when the commitment moved since its author saw it (StaleVersion,
+    based on the proposal's version: the reviewer sees what changed and may send it back)."""
+    _check_reviewer(proposal, by)
+    versions = {name: getattr(proposal, name) or "" for name in NOTE_VERSIONS}
+    try:
+        with transaction.atomic():
+            if Review.objects.filter(proposal=proposal).exists():
+                raise AlreadyReviewed(proposal)
+            follow_up = record_follow_up(
+                proposal.commitment,
+                status=proposal.status,
+                progress=proposal.progress,
+                by=proposal.author,
+                happened_on=proposal.happened_on,
+                public_note=proposal.public_note_en or "",
+                internal_note=proposal.internal_note,
+                evidence_url=proposal.evidence_url,
+                evidence_label=proposal.evidence_label_en or "",
+                versions=versions,
+                states=list(proposal.states.all()),
+                based_on_version=proposal.based_on_version,
+                proposal=proposal,
+                confirmed_by=by,
+            )
+            Review.objects.create(proposal=proposal, decision=Decision.CONFIRMED, reviewer=by)
+    except IntegrityError as error:  # a concurrent review of the same proposal won
+        raise AlreadyReviewed(proposal) from error
+    _log_review(proposal, by, Decision.CONFIRMED)
+    return follow_up
+
+
+def send_back(proposal, *, by, note):
+    """A second editor sends a proposed follow-up back to its author with a note (required):
+    nothing is recorded; the author sees the note on the staff page and may record again."""
+    _check_reviewer(proposal, by)
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(
+            {"note": _("Say why you send it back: the author reads this note.")}, code="required"
+        )
+    review = Review(proposal=proposal, decision=Decision.SENT_BACK, note=note, reviewer=by)
+    review.full_clean(exclude=["proposal", "reviewer"], validate_constraints=False)
+    try:
+        with transaction.atomic():
+            if Review.objects.filter(proposal=proposal).exists():
+                raise AlreadyReviewed(proposal)
+            review.save()
+    except IntegrityError as error:
+        raise AlreadyReviewed(proposal) from error
+    _log_review(proposal, by, Decision.SENT_BACK)
+    return review
+
+
+def _log_review(proposal, by, decision):
+    logger.info(
+        "follow-up reviewed",
+        extra={
+            "event": "follow_up_reviewed",
+            "proposal_id": proposal.pk,
+            "commitment": proposal.commitment.reference,
+            "decision": decision,
+            "user_id": by.pk,
+            "username": by.get_username(),
+        },
+    )

@@ -13,7 +13,16 @@ from django.conf import settings
 from django.db.models import Q
 from modeltranslation.translator import TranslationOptions, register
 
-from .models import Article, Commitment, Delegation, FollowUp, Meeting, Statement, Theme
+from .models import (
+    Article,
+    Commitment,
+    Delegation,
+    FollowUp,
+    Meeting,
+    ProposedFollowUp,
+    Statement,
+    Theme,
+)
 
 # {model: fields}: the one list of translatable content (exports, the staff queue and the
 # tests read it from here).
@@ -23,6 +32,8 @@ TRANSLATED = {
     Statement: ("title", "meeting", "place"),
     Commitment: ("title", "criteria", "reading"),
     FollowUp: ("public_note", "evidence_label"),
+    # Its versions, waiting for a second review, become the follow-up's when confirmed.
+    ProposedFollowUp: ("public_note", "evidence_label"),
     Meeting: ("name", "place"),
     Delegation: ("name",),
 }

@@ -1,3 +1,4 @@
+import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -33,6 +34,7 @@ from .forms import (
     FollowUpForm,
     FollowUpTranslationForm,
     PublicFilterForm,
+    SendBackForm,
     StaffFilterForm,
     StaffLanguageForm,
     public_commitments,
@@ -45,9 +47,13 @@ from .models import (
     STATUS_INFO,
     Article,
     Commitment,
+    Decision,
     Delegation,
     FollowUp,
     Meeting,
+    ProposedFollowUp,
+    ReplySubmission,
+    Review,
     StaffPreference,
     StaleVersion,
     Statement,
@@ -57,7 +63,7 @@ from .models import (
     overdue_q,
     stale_q,
 )
-from .records import TranslationTaken
+from .records import AlreadyReviewed, TranslationTaken, confirm_proposal, send_back
 from .translation import missing_q
 
 
@@ -70,6 +76,7 @@ COMMITMENTS_PER_PAGE = 50
 STATEMENTS_PER_PAGE = 50
 FOLLOW_UPS_PER_PAGE = 50
 STAFF_ROWS_PER_PAGE = 25  # each row carries a follow-up form
+REPLIES_SHOWN = 50  # a commitment's latest published replies (all are in the replies export)
 
 
 def _page(request, queryset, per_page):
@@ -305,6 +312,14 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
         .prefetch_related("states")  # the states each one concerns: one query for the page
     )
     page = _page(request, follow_ups, FOLLOW_UPS_PER_PAGE)
+    # Published replies (commitments/replies.py), seen from the same day: never the sender's
+    # name or e-mail address, which are not even read.
+    replies = list(
+        commitment.reply_submissions.published()
+        .seen_from(point)
+        .newest_first()
+        .defer("name", "email")[:REPLIES_SHOWN]
+    )
     for follow_up in page.object_list:
         # The timeline says when a follow-up was recorded where that is not when it happened.
         follow_up.recorded_on = timezone.localdate(follow_up.recorded_at)
@@ -325,6 +340,8 @@ def commitment_detail(request: HtmxHttpRequest, reference: str) -> HttpResponse:
             ),
             "commitment": commitment,
             "follow_ups": page.object_list,
+            "replies": replies,
+            "replies_shown": REPLIES_SHOWN,
             "page": page,
             "page_query": _query_string(request, form),
             "form": form,
@@ -462,7 +479,8 @@ def _staff_context(request, bound_form=None, conflict=None):
             "follow_ups",
             queryset=FollowUp.objects.timeline().select_related("author")[:1],
             to_attr="latest",
-        )
+        ),
+        Prefetch("proposals", queryset=_pending_proposals(), to_attr="pending"),
     )
     page = _page(request, shown, STAFF_ROWS_PER_PAGE)
     # One list of states (one query) for every row's follow-up form; none for a role that
@@ -479,6 +497,7 @@ def _staff_context(request, bound_form=None, conflict=None):
         commitment = bound_form.commitment
         commitment.forget_state()
         commitment.latest = list(commitment.follow_ups.timeline().select_related("author")[:1])
+        commitment.pending = list(_pending_proposals().filter(commitment=commitment))
         rows.insert(0, (commitment, *_row_forms(commitment, bound_form)))
     return {
         "rows": rows,
@@ -492,6 +511,41 @@ def _staff_context(request, bound_form=None, conflict=None):
         "stale_days": settings.REVIEW_STALE_DAYS,
         "staff_query": _staff_query(request),
         "conflict": conflict,
+        # The moderation queue's count, for those who moderate (commitments/replies.py).
+        "replies_waiting": ReplySubmission.objects.waiting().count()
+        if user.has_perm("commitments.moderate_replysubmission")
+        else None,
+        **_review_summary(user),
+    }
+
+
+def _pending_proposals():
+    """Proposed follow-ups waiting for a second review, oldest first, with their authors."""
+    return ProposedFollowUp.objects.pending().select_related("author").order_by("proposed_at")
+
+
+# How long a follow-up sent back stays on its author's staff page.
+SENT_BACK_SHOWN_DAYS = 30
+
+
+def _review_summary(user):
+    """For the staff page: how many follow-ups wait for a second review (the queue's link),
+    and the user's own that wait or were sent back lately, with the reviewer's note."""
+    if not user.has_perm("commitments.view_proposedfollowup"):
+        return {}
+    since = timezone.now() - datetime.timedelta(days=SENT_BACK_SHOWN_DAYS)
+    mine = (
+        ProposedFollowUp.objects.filter(author=user)
+        .filter(
+            Q(review__isnull=True)
+            | Q(review__decision=Decision.SENT_BACK, review__reviewed_at__gte=since)
+        )
+        .select_related("commitment", "review__reviewer")
+        .order_by("-proposed_at")
+    )
+    return {
+        "review_count": ProposedFollowUp.objects.pending().count(),
+        "my_proposals": mine[:STAFF_ROWS_PER_PAGE],
     }
 
 
@@ -507,6 +561,7 @@ def staff_home(request: HtmxHttpRequest) -> HttpResponse:
 
 def _row_context(request, commitment, bound=None, **extra):
     commitment.latest = list(commitment.follow_ups.timeline().select_related("author")[:1])
+    commitment.pending = list(_pending_proposals().filter(commitment=commitment))
     form, confirm = _row_forms(commitment, bound)
     return {
         "commitment": commitment,
@@ -535,6 +590,11 @@ def _staff_entry(request, reference, form_class, done_message):
         except ValidationError as error:  # e.g. nothing to confirm: not yet assessed
             form.add_error(None, error)
         else:
+            if isinstance(follow_up, ProposedFollowUp):
+                done_message = _(
+                    "“%(status)s” on %(ref)s is sent for a second review: it will be public "
+                    "once another editor confirms it."
+                )
             done = done_message % {
                 "status": follow_up.get_status_display(),
                 "ref": commitment.reference,
@@ -747,3 +807,135 @@ def staff_translate_follow_up(request: HtmxHttpRequest, pk: int, language: str) 
             return redirect(f"{reverse('staff_translations')}?language={language}")
     context = _translation_queue(request, language, bound=form)
     return render(request, "commitments/staff_translations.html", context, status=status)
+
+
+# --- A second reviewer: the queue of proposed follow-ups ----------------------------------------
+
+REVIEW_ROWS_PER_PAGE = 25
+RECENT_REVIEWS = 20
+
+
+def _review_context(request, bound=None, problem=None):
+    """The queue: each pending proposal with what it would change, and the latest decisions.
+    `bound`: a refused SendBackForm kept in its row; `problem`: {"pk", "message", "changes"}
+    for a refused confirmation (the author's own, reviewed already, or the commitment moved
+    since its author saw it: what changed)."""
+    ensure_current()
+    pending = (
+        ProposedFollowUp.objects.pending()
+        .select_related("commitment__state", "commitment__theme", "author")
+        .prefetch_related("states")
+        .order_by("proposed_at", "pk")
+    )
+    page = _page(request, pending, REVIEW_ROWS_PER_PAGE)
+    rows = []
+    for proposal in page.object_list:
+        form = bound if bound is not None and bound.proposal.pk == proposal.pk else None
+        rows.append((proposal, form or SendBackForm(proposal=proposal)))
+    recent = Review.objects.select_related(
+        "proposal__commitment", "proposal__author", "reviewer"
+    ).order_by("-reviewed_at", "-pk")[:RECENT_REVIEWS]
+    return {
+        "rows": rows,
+        "page": page,
+        "recent": recent,
+        "problem": problem,
+    }
+
+
+def _review_response(request, context, status=200):
+    if request.htmx:
+        return render(request, "commitments/staff_review.html#queue", context, status=status)
+    return render(request, "commitments/staff_review.html", context, status=status)
+
+
+@require_safe
+@staff_required
+@permission_required("commitments.view_proposedfollowup")
+def staff_review(request: HtmxHttpRequest) -> HttpResponse:
+    """Follow-ups waiting for a second editor, with what each would change."""
+    return _review_response(request, _review_context(request))
+
+
+def _review_done(request, message):
+    if request.htmx:
+        return _review_response(request, {**_review_context(request), "done": message})
+    messages.success(request, message)
+    return redirect("staff_review")
+
+
+def _pending_or_404(pk):
+    return get_object_or_404(ProposedFollowUp.objects.select_related("commitment", "author"), pk=pk)
+
+
+def _refused(request, proposal, message, status, changes=None):
+    problem = {"pk": proposal.pk, "message": message, "changes": changes}
+    return _review_response(request, _review_context(request, problem=problem), status=status)
+
+
+@require_POST
+@staff_required
+@permission_required("commitments.review_followup")
+def staff_review_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Confirm another editor's follow-up: it is recorded, and public."""
+    proposal = _pending_or_404(pk)
+    try:
+        follow_up = confirm_proposal(proposal, by=request.user)
+    except ValidationError as error:  # the author's own
+        return _refused(request, proposal, " ".join(error.messages), 403)
+    except AlreadyReviewed:
+        return _refused(
+            request, proposal, _("Another editor has reviewed this follow-up already."), 409
+        )
+    except StaleVersion:
+        commitment = proposal.commitment
+        commitment.refresh_from_db()
+        return _refused(
+            request,
+            proposal,
+            _(
+                "Not confirmed: %(ref)s changed after this follow-up was proposed. Check it "
+                "against what changed; send it back if it no longer applies."
+            )
+            % {"ref": commitment.reference},
+            409,
+            commitment.changes_since(proposal.based_on_version),
+        )
+    return _review_done(
+        request,
+        _("Confirmed “%(status)s” on %(ref)s: it is public.")
+        % {"status": follow_up.get_status_display(), "ref": proposal.commitment.reference},
+    )
+
+
+@require_POST
+@staff_required
+@permission_required("commitments.review_followup")
+def staff_review_send_back(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Send another editor's follow-up back, with a note: nothing is recorded."""
+    proposal = _pending_or_404(pk)
+    form = SendBackForm(request.POST, proposal=proposal)
+    status = 422
+    if form.is_valid():
+        try:
+            send_back(proposal, by=request.user, note=form.cleaned_data["note"])
+        except ValidationError as error:
+            if hasattr(error, "error_dict"):
+                form.add_error(None, error)
+            else:
+                return _refused(request, proposal, " ".join(error.messages), 403)
+        except AlreadyReviewed:
+            return _refused(
+                request, proposal, _("Another editor has reviewed this follow-up already."), 409
+            )
+        else:
+            return _review_done(
+                request,
+                _("Sent back “%(status)s” on %(ref)s to %(author)s, with your note.")
+                % {
+                    "status": proposal.get_status_display(),
+                    "ref": proposal.commitment.reference,
+                    "author": proposal.author,
+                },
+            )
+    return _review_response(request, _review_context(request, bound=form), status=status)

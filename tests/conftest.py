@@ -76,9 +76,19 @@ def member_of(role, **fields):
         import_module("commitments.migrations.0016_delegation_roles").grant(apps, None)
         import_module("commitments.migrations.0017_meetings").grant(apps, None)
         import_module("commitments.migrations.0018_treaty_roles").grant(apps, None)
+        import_module("commitments.migrations.0019_second_review").grant(apps, None)
+        import_module("commitments.migrations.0020_replies").grant(apps, None)
     user = UserFactory(is_staff=True, **fields)
     user.groups.add(Group.objects.get(name=role))
     return user
+
+
+@pytest.fixture
+def second_review_off(settings):
+    """For tests about recording itself: a follow-up that changes a status is public at once,
+    as with SECOND_REVIEW="off" (a small team's setting). The default, a second review of every
+    change of status, is tests/test_second_review.py's."""
+    settings.SECOND_REVIEW = "off"
 
 
 @pytest.fixture

@@ -1,6 +1,12 @@
 """Data that tries to break in, shared by tests/test_roles.py and tests/test_security.py:
 every free-text field carries an HTML payload, internal notes carry the canary, and an
-unpublished commitment is there to leak."""
+unpublished commitment is there to leak, and so are a follow-up waiting for a second review
+(its public note carries PENDING_MARKER, which no public output may show before it is
+confirmed) and one sent back. Replies sent from the public pages (the right of reply) are
+there in every state: waiting, rejected and turned into a follow-up (their text,
+the sender's name and e-mail address carry the canary), published (its text shows, marked
+PUBLISHED_REPLY, but its sender's name and e-mail address carry the canary), and published on
+the unpublished commitment (its text carries the unpublished marker)."""
 
 import datetime
 from dataclasses import dataclass, field
@@ -16,13 +22,16 @@ from commitments.models import (
     Delegation,
     FollowUp,
     Meeting,
+    ReplyOutcome,
+    ReplySubmission,
     State,
     Statement,
     Status,
     Theme,
     TreatyEvent,
 )
-from commitments.records import record_follow_up
+from commitments.records import propose_follow_up, record_follow_up, send_back
+from commitments.replies import decide
 
 from .conftest import CANARY
 from .factories import UserFactory
@@ -30,6 +39,9 @@ from .factories import UserFactory
 PAYLOAD = "\"'><q7 onmouseover=alert(1)>"
 RAW_MARKER = "<q7"  # appears in a response only if a payload was not escaped
 ESCAPED_MARKER = "&lt;q7"
+# In a pending proposal's public texts, every language: public only once a second editor confirms.
+PENDING_MARKER = "PENDING-PUBLIC-NOTE-3c9d"
+PUBLISHED_REPLY = "PUBLISHED-REPLY-3d9e"  # the text of the one reply the public may read
 
 
 def payload(max_length=None):
@@ -111,6 +123,57 @@ def make_sample():
         evidence_label=payload(200),
     )
     record_follow_up(unpublished, status=Status.IN_PROGRESS, by=owner, public_note=CANARY)
+    # Waiting for a second review: nothing public may show it (tests/test_roles.py).
+    pending = propose_follow_up(
+        commitment,
+        status=Status.ACHIEVED,
+        by=owner,
+        happened_on=datetime.date(2013, 2, 3),
+        public_note=f"{PENDING_MARKER} {PAYLOAD}",
+        internal_note=f"{CANARY} {PAYLOAD}",
+        evidence_url="https://example.org/pending",
+        evidence_label=f"{PENDING_MARKER} {payload(150)}",
+        versions={
+            "public_note_fr": f"{PENDING_MARKER} fr",
+            "public_note_es": f"{PENDING_MARKER} es",
+        },
+        states=[State.objects.get(country="NO")],
+    )
+    returned = propose_follow_up(
+        commitment,
+        status=Status.NOT_STARTED,
+        by=owner,
+        happened_on=datetime.date(2013, 2, 4),
+        public_note=f"{PENDING_MARKER} sent back {PAYLOAD}",
+        internal_note=CANARY,
+    )
+    review = send_back(returned, by=staff, note=f"{CANARY} {PAYLOAD}")
+
+    def reply(on, outcome=None, text=f"{CANARY} {PAYLOAD}", **decision):
+        submission = ReplySubmission.objects.create(
+            commitment=on,
+            name=f"{CANARY} {PAYLOAD}",
+            organisation=payload(200),
+            email=f"{CANARY}@example.org",
+            writes_for_delegation=True,
+            text=text,
+            evidence_url="https://example.org/?q=%22%3E%3Cq7%3E",
+            language="en",
+        )
+        if outcome:
+            decide(submission, outcome, by=staff, **decision)
+        return submission
+
+    waiting_reply = reply(commitment)
+    reply(commitment, ReplyOutcome.REJECTED, reason=f"{CANARY} {PAYLOAD}")
+    reply(commitment, ReplyOutcome.FOLLOW_UP)
+    published_reply = reply(
+        commitment,
+        ReplyOutcome.PUBLISHED,
+        text=f"{PUBLISHED_REPLY} {PAYLOAD}",
+        sender_verified=True,
+    )
+    reply(unpublished, ReplyOutcome.PUBLISHED, text="UNPUBLISHED-TITLE-5b1e reply")
     axes_fields = {
         "user_agent": payload(255),
         "ip_address": "10.0.0.1",
@@ -152,9 +215,13 @@ def make_sample():
             "commitments.theme": theme,
             "commitments.article": article,
             "commitments.followup": follow_up,
+            "commitments.proposedfollowup": pending,
+            "commitments.review": review,
             "commitments.state": State.objects.get(country="IS"),
             "commitments.treatyevent": treaty_event,
             "commitments.meeting": meeting,
+            "commitments.replysubmission": published_reply,
+            "waiting_reply": waiting_reply,
             "axes.accessattempt": AccessAttempt.objects.create(
                 get_data="", post_data="", failures_since_start=1, **axes_fields
             ),

@@ -54,7 +54,9 @@ def commitment_form_data(commitment):
     return data
 
 
-def test_admin_records_follow_up_with_logged_in_author(staff_client, staff_user, seeded):
+def test_admin_records_follow_up_with_logged_in_author(
+    second_review_off, staff_client, staff_user, seeded
+):
     commitment = Commitment.objects.get(reference="NOR-2012-10")
     page = staff_client.get(f"/admin/commitments/commitment/{commitment.pk}/change/")
     assert page.status_code == 200
@@ -269,7 +271,9 @@ def test_bulk_follow_up_shows_an_intermediate_form(staff_client, seeded):
     assert FollowUp.objects.count() == 0
 
 
-def test_bulk_follow_up_records_one_entry_per_commitment(staff_client, staff_user, seeded):
+def test_bulk_follow_up_records_one_entry_per_commitment(
+    second_review_off, staff_client, staff_user, seeded
+):
     chosen = list(Commitment.objects.filter(reference__in=["NOR-2012-01", "NOR-2012-02"]))
     response = bulk_post(
         staff_client,

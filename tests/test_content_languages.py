@@ -140,7 +140,7 @@ def test_a_follow_up_takes_a_missing_version_once_and_never_loses_one():
     )
 
 
-def test_staff_enter_the_note_side_by_side_on_the_staff_page(client, seeded):
+def test_staff_enter_the_note_side_by_side_on_the_staff_page(second_review_off, client, seeded):
     from .test_staff import follow_up_data, record_url  # the staff page's own form data
 
     editor = UserFactory(is_staff=True)

@@ -89,7 +89,9 @@ def test_readyz_with_the_cache_up_says_ok_only(client, db):
     assert response.content == b"ok\n"
 
 
-def test_redis_down_staff_log_in_and_record_a_follow_up(client, seeded, redis_down):
+def test_redis_down_staff_log_in_and_record_a_follow_up(
+    second_review_off, client, seeded, redis_down
+):
     UserFactory(username="ana", is_staff=True, is_superuser=True)
     response = client.post(
         "/admin/login/?next=/staff/", {"username": "ana", "password": "a-long-test-password"}

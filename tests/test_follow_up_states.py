@@ -49,7 +49,7 @@ def recorded(by, reference="NOR-2012-07", codes=("NO", "SE"), **fields):
 # --- Recording ------------------------------------------------------------------------------
 
 
-def test_an_editor_names_the_states_on_the_staff_page(client, editor, seeded):
+def test_an_editor_names_the_states_on_the_staff_page(second_review_off, client, editor, seeded):
     client.force_login(editor)
     commitment = Commitment.objects.get(reference="NOR-2012-07")
     data = follow_up_data(commitment)
@@ -90,7 +90,9 @@ def test_the_staff_list_of_states_is_sorted_by_name_in_the_staff_members_languag
     assert labels.index("Égypte") < labels.index("Espagne") < labels.index("Zimbabwe")
 
 
-def test_the_admin_new_follow_up_names_the_states(staff_client, staff_user, seeded):
+def test_the_admin_new_follow_up_names_the_states(
+    second_review_off, staff_client, staff_user, seeded
+):
     commitment = Commitment.objects.get(reference="NOR-2012-10")
     page = staff_client.get(f"/admin/commitments/commitment/{commitment.pk}/change/")
     assert 'name="follow_ups-0-states"' in page.content.decode()

@@ -250,6 +250,29 @@ def test_the_staff_side_and_the_login_are_private_for_anonymous_visitors(seeded,
 
 
 @pytest.mark.parametrize(
+    "path",
+    [
+        f"/commitments/{REFERENCE}/reply/",
+        f"/fr/commitments/{REFERENCE}/reply/",
+        f"/commitments/{REFERENCE}/reply/sent/",
+        "/staff/review/",
+        "/staff/replies/",
+    ],
+)
+def test_the_reply_form_and_the_queues_are_private(seeded, client, path):
+    """The reply form sets the CSRF cookie (its page, not the commitment's); the second
+    review's and the replies' queues are staff pages (issue 15)."""
+    response = client.get(path)
+    assert private(response)
+    if "/reply/" in path and not path.endswith("sent/"):
+        assert response.status_code == 200
+        assert "csrftoken" in response.cookies
+    commitment = client.get(f"/commitments/{REFERENCE}/")
+    assert commitment["Cache-Control"] == PUBLIC_CONTROL
+    assert not commitment.cookies
+
+
+@pytest.mark.parametrize(
     "path", ["/", "/fr/", f"/commitments/{REFERENCE}/", "/data/commitments.csv", "/staff/"]
 )
 def test_anyone_signed_in_gets_private_answers_even_on_public_pages(seeded, staff_client, path):

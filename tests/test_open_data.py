@@ -85,6 +85,8 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
         "public_note_fr", "public_note_es", "evidence_label_fr", "evidence_label_es",
         # Issue 14: the states a follow-up concerns.
         "states",
+        # Issue 15: confirmed by a second reviewer.
+        "second_review",
     ]  # fmt: skip
 
 
@@ -449,7 +451,7 @@ def test_every_exported_translatable_text_has_a_column_per_language():
     """One home: the columns follow TRANSLATED, so a field translated later gets its own."""
     for content, fields, later in [
         (COMMITMENT_CONTENT, COMMITMENT_FIELDS, ["delegation_code", "delegation_country"]),
-        (FOLLOW_UP_CONTENT, FOLLOW_UP_FIELDS, ["states"]),
+        (FOLLOW_UP_CONTENT, FOLLOW_UP_FIELDS, ["states", "second_review"]),
     ]:
         assert content
         added = [f"{column}_{code}" for column in content for code in ("fr", "es")]

@@ -160,7 +160,7 @@ def test_restore_refuses_a_damaged_backup_and_changes_nothing(tmp_path):
 
 @pytest.mark.django_db
 def test_follow_up_is_logged_with_who_recorded_it_and_never_the_notes(
-    staff_client, staff_user, django_capture_on_commit_callbacks, caplog
+    second_review_off, staff_client, staff_user, django_capture_on_commit_callbacks, caplog
 ):
     commitment = CommitmentFactory()
     prefix = f"c{commitment.pk}"

@@ -23,8 +23,19 @@ from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone, translation
 
-from commitments.models import UNIVERSALISATION, Article, Commitment, Kind, State, Statement, Status
-from commitments.records import changed, record_follow_up
+from commitments.models import (
+    UNIVERSALISATION,
+    Article,
+    Commitment,
+    Kind,
+    ReplyOutcome,
+    ReplySubmission,
+    State,
+    Statement,
+    Status,
+)
+from commitments.records import changed, propose_follow_up, record_follow_up, send_back
+from commitments.replies import decide
 
 from .conftest import member_of
 from .factories import (
@@ -82,24 +93,26 @@ BUDGETS = [
     Case(ANONYMOUS, "/?theme=theme-a&q=Commitment", 11, htmx="selection"),
     Case(ANONYMOUS, "/?delegation=Testland", 10, htmx="selection"),
     # Commitment and statement pages (a statement's figures: one query; the meetings of the
-    # "as at" menu: one query; the states each follow-up of the page concerns: one query). A
+    # "as at" menu: one query; the states each follow-up of the page concerns: one query; a
+    # commitment's published replies, with their decisions: one query). A
     # universalisation commitment's page counts the states that joined since its statement:
     # one query more.
-    Case(ANONYMOUS, "/commitments/REF-0001/", 7),
-    Case(ANONYMOUS, "/commitments/REF-0002/", 8, shows=b"joined-since"),
-    Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 7),
-    Case(ANONYMOUS, "/fr/commitments/REF-0001/?as_of=2014-01-01", 7),
+    Case(ANONYMOUS, "/commitments/REF-0001/", 8),
+    Case(ANONYMOUS, "/commitments/REF-0002/", 9, shows=b"joined-since"),
+    Case(ANONYMOUS, "/commitments/REF-0001/?as_of=2013-06-30", 8),
+    Case(ANONYMOUS, "/fr/commitments/REF-0001/?as_of=2014-01-01", 8),
     Case(ANONYMOUS, "/statements/statement-a/", 5),
     Case(ANONYMOUS, "/statements/statement-a/?as_of=2014-01-01", 5),
     # The statements list: one query for the figures of every statement, then the page of
     # statements and its count, however many statements there are.
     Case(ANONYMOUS, "/statements/", 4, shows=b'href="/statements/statement-a/"'),
     Case(ANONYMOUS, "/fr/statements/?as_of=2014-01-01", 4, shows=b"/fr/statements/statement-a/"),
-    # Feeds and open data (the states the follow-ups concern: one query).
-    Case(ANONYMOUS, "/feed/", 2),
-    Case(ANONYMOUS, "/commitments/REF-0001/feed/", 3),
-    Case(ANONYMOUS, "/fr/feed/", 2),
-    Case(ANONYMOUS, "/es/commitments/REF-0001/feed/", 3),
+    # Feeds and open data (the states the follow-ups concern: one query; the feeds' published
+    # replies: one query).
+    Case(ANONYMOUS, "/feed/", 3),
+    Case(ANONYMOUS, "/commitments/REF-0001/feed/", 4),
+    Case(ANONYMOUS, "/fr/feed/", 3),
+    Case(ANONYMOUS, "/es/commitments/REF-0001/feed/", 4),
     Case(ANONYMOUS, "/data/commitments.csv", 3),
     Case(ANONYMOUS, "/data/commitments.json", 3),
     Case(ANONYMOUS, "/data/commitments.json?theme=theme-a&as_of=2014-01-01", 4),
@@ -107,16 +120,26 @@ BUDGETS = [
     Case(ANONYMOUS, "/data/follow-ups.csv", 3),
     Case(ANONYMOUS, "/data/follow-ups.json?as_of=2013-06-30", 3),
     Case(ANONYMOUS, "/data/follow-ups.json?q=Commitment&article=6", 4),
+    # Issue 15: published replies, with the dashboard's filters.
+    Case(ANONYMOUS, "/data/replies.csv", 2),
+    Case(ANONYMOUS, "/data/replies.json?theme=theme-a&q=Commitment", 3),
     # Staff: a signed-in request adds its session, user and permission lookups, and on the
     # staff side the staff member's chosen language (issue 13: StaffLanguageMiddleware);
     # public pages, whoever asks, never read it. The follow-up forms share one list of
-    # states (one query), which a viewer, who has no form, does without.
-    Case(SUPERUSER, "/staff/", 11),
-    Case(SUPERUSER, "/staff/?show=all", 11),
-    Case(EDITOR, "/staff/?show=all", 13),
-    Case(EDITOR, "/staff/?show=review", 13),
-    Case(EDITOR, "/staff/?show=stale", 13),
-    Case(VIEWER, "/staff/?show=all&theme=theme-a", 13),
+    # states (one query), which a viewer, who has no form, does without. Issue 15: how many
+    # follow-ups wait for a second review, the reader's own, and each row's waiting ones; for
+    # those who moderate replies, how many replies wait (one query).
+    Case(SUPERUSER, "/staff/", 15),
+    Case(SUPERUSER, "/staff/?show=all", 15),
+    Case(EDITOR, "/staff/?show=all", 17),
+    Case(EDITOR, "/staff/?show=review", 17),
+    Case(EDITOR, "/staff/?show=stale", 17),
+    Case(VIEWER, "/staff/?show=all&theme=theme-a", 16),
+    # Issue 15: the second review's queue (the proposals, their states, the latest decisions).
+    Case(EDITOR, "/staff/review/", 10, shows=b"Proposed by"),
+    # Issue 15: the moderation queue (a page of waiting replies with their commitments, its
+    # count, the latest decisions).
+    Case(EDITOR, "/staff/replies/", 8),
     # The meeting report: the meetings, each state's actions three times (the two days'
     # standings and the headline counts) and the states' ids twice, the changed states and
     # their sources, the figures at each date (one query each, by theme, delegation and
@@ -134,6 +157,7 @@ def grow(new, follow_ups_each, more_on_existing):
     """Add `new` published commitments (and some unpublished ones) with their follow-ups, and
     `more_on_existing` follow-ups to each commitment already there."""
     author = get_user_model().objects.get(username="owner")
+    reviewer = get_user_model().objects.exclude(pk=author.pk).filter(is_staff=True).first()
     statement = Statement.objects.filter(slug="statement-a").first() or StatementFactory(
         slug="statement-a"
     )
@@ -151,6 +175,7 @@ def grow(new, follow_ups_each, more_on_existing):
                 happened_on=D(2015, 1 + step, 1),
                 public_note=f"Later step {step}",
             )
+            add_replies(commitment, author)
     start = Commitment.objects.count()
     for index in range(start, start + new):
         commitment = CommitmentFactory(
@@ -173,8 +198,15 @@ def grow(new, follow_ups_each, more_on_existing):
                 evidence_url="https://example.org/evidence" if step else "",
                 evidence_label="Evidence" if step else "",
             )
+        add_replies(commitment, author)
         if index % 4 == 0:
             CommitmentFactory(reference=f"HID-{index + 1:04d}", published=False, theme=themes[0])
+        # Follow-ups waiting for a second review, and one in two sent back.
+        proposal = propose_follow_up(
+            commitment, status=Status.ACHIEVED, by=author, states=[State.objects.get(country="NO")]
+        )
+        if index % 2:
+            send_back(proposal, by=reviewer, note="Check the date")
         # A state's signature and deposit for each commitment: the states' treaty status (the
         # dashboard's indicator, a universalisation commitment's context) grows with them.
         state = State.objects.order_by("pk")[index]
@@ -187,6 +219,22 @@ def grow(new, follow_ups_each, more_on_existing):
             [timezone.now() - datetime.timedelta(days=400), "Commitment %"],
         )
     changed()
+
+
+def add_replies(commitment, moderator):
+    """Replies from the public on a commitment: one published (verified), one waiting."""
+    for outcome in (ReplyOutcome.PUBLISHED, None):
+        submission = ReplySubmission.objects.create(
+            commitment=commitment,
+            name="A sender",
+            organisation="An organisation",
+            email="sender@example.org",
+            text=f"A reply on {commitment.reference}",
+            evidence_url="https://example.org/reply",
+            language="en",
+        )
+        if outcome:
+            decide(submission, outcome, by=moderator, sender_verified=True)
 
 
 def users():

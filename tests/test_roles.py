@@ -37,6 +37,7 @@ in a savepoint that is rolled back, so no answer depends on another.
 import copy
 import datetime
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -51,11 +52,22 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.urls.resolvers import LocalePrefixPattern, RoutePattern
 from django.utils import translation
 
-from commitments.models import Commitment, FollowUp, StaffPreference, Status, Theme
+from commitments.models import (
+    Commitment,
+    FollowUp,
+    ReplyDecision,
+    ReplyOutcome,
+    ReplySubmission,
+    Review,
+    StaffPreference,
+    Status,
+    Theme,
+)
+from commitments.replies import start_timer
 
 from .conftest import CANARY, member_of
 from .factories import CommitmentFactory, UserFactory
-from .sample import RAW_MARKER, make_sample
+from .sample import PENDING_MARKER, RAW_MARKER, make_sample
 
 ANONYMOUS, MEMBER, NO_ROLE = "anonymous", "signed-in non-staff", "staff without a role"
 VIEWER, EDITOR, ADMINISTRATOR, SUPERUSER = "viewer", "editor", "administrator", "superuser"
@@ -97,6 +109,10 @@ EDIT_COMMITMENT = by_role("L/L L/L      403/403  200/403  200/200  200/200  200/
 EDIT       = by_role("L/L      L/L      403/403  200/403  200/403  200/200  200/200")
 ADMINISTER = by_role("L/L      L/L      403/403  403/403  403/403  200/200  200/200")
 SUPERUSER_ONLY = by_role("L/L  L/L      403/403  403/403  403/403  403/403  200/200")
+# Replies sent by the public hold the sender's personal data: editors and administrators
+# moderate them, viewers do not see them (README, roles).
+MODERATE   = by_role("L/L      L/L      403/403  403/403  200/200  200/200  200/200")
+MODERATE_READ_ONLY = by_role("L/L L/L   403/403  403/403  200/403  200/403  200/403")
 # fmt: on
 
 
@@ -191,6 +207,16 @@ TRANSLATION = Body(
     lambda s: {f"t{s.follow_up.pk}-fr-public_note": "Traduit par le test des rôles"},
     lambda s: FollowUp.objects.filter(public_note_fr="Traduit par le test des rôles").exists(),
 )
+REVIEW_CONFIRM = Body(
+    "a second review's confirmation",
+    lambda s: {},
+    lambda s: FollowUp.objects.filter(proposal=s.objects["commitments.proposedfollowup"]).exists(),
+)
+SEND_BACK = Body(
+    "a second review sending a follow-up back",
+    lambda s: {f"p{s.pk_for('commitments', 'proposedfollowup')}-note": "Sent back by the test"},
+    lambda s: Review.objects.filter(note="Sent back by the test").exists(),
+)
 COMMITMENT_EDIT = Body(
     "a commitment edit",
     commitment_form,
@@ -211,6 +237,41 @@ THEME_EDIT = Body(
     lambda s: {"name_en": "Renamed", "slug": s.objects["commitments.theme"].slug, "position": 0},
     lambda s: Theme.objects.filter(name="Renamed").exists(),
 )
+
+REPLY = Body(
+    "a reply from the public",
+    lambda s: {
+        "name": "Role Test",
+        "organisation": "Role test organisation",
+        "email": "role-test@example.org",
+        "text": "Sent by the role test",
+        "started": start_timer(time.time() - 60),  # a minute to fill it in: a person's pace
+    },
+    lambda s: ReplySubmission.objects.filter(text="Sent by the role test").exists(),
+)
+PUBLISH_REPLY = Body(
+    "publishing a reply, sender verified",
+    lambda s: {f"r{s.objects['waiting_reply'].pk}-sender_verified": "on"},
+    lambda s: ReplyDecision.objects.filter(
+        submission=s.objects["waiting_reply"], outcome=ReplyOutcome.PUBLISHED, sender_verified=True
+    ).exists(),
+)
+REJECT_REPLY = Body(
+    "rejecting a reply with a reason",
+    lambda s: {f"r{s.objects['waiting_reply'].pk}-reason": "Rejected by the role test"},
+    lambda s: ReplyDecision.objects.filter(reason="Rejected by the role test").exists(),
+)
+REPLY_TO_FOLLOW_UP = Body(
+    "turning a reply into a follow-up",
+    lambda s: {},
+    lambda s: ReplyDecision.objects.filter(
+        submission=s.objects["waiting_reply"], outcome=ReplyOutcome.FOLLOW_UP
+    ).exists(),
+)
+
+
+def waiting_reply_url(suffix):
+    return lambda s, m: f"/staff/replies/{s.objects['waiting_reply'].pk}/{suffix}/"
 
 
 @dataclass(frozen=True)
@@ -277,13 +338,14 @@ def admin_views(models, changelist, add, history, delete, change):
 AUTH_MODELS = r"admin/(?P<app>auth)/(?P<model>user|group)/"
 AXES_ATTEMPTS = r"admin/(?P<app>axes)/(?P<model>accessattempt)/"
 AXES_LOGS = r"admin/(?P<app>axes)/(?P<model>accessfailurelog|accesslog)/"
-FOLLOW_UPS = r"admin/(?P<app>commitments)/(?P<model>followup)/"
+FOLLOW_UPS = r"admin/(?P<app>commitments)/(?P<model>followup|proposedfollowup|review)/"
 OTHER_MODELS = r"admin/(?P<app>commitments)/(?P<model>statement|theme|article|delegation|meeting)/"
 IMPORT_EXPORT = r"admin/(?P<app>commitments)/(?P<model>commitment|statement)/"
 AUDITED = r"admin/(?P<app>commitments)/(?P<model>commitment|statement|theme|delegation|meeting)/"
 COMMITMENT = "/admin/commitments/commitment/"
 STATES = r"admin/(?P<app>commitments)/(?P<model>state)/"
 TREATY_EVENTS = r"admin/(?P<app>commitments)/(?P<model>treatyevent)/"
+REPLIES = r"admin/(?P<app>commitments)/(?P<model>replysubmission)/"
 
 URL_TABLE = [
     # Probes for load balancers.
@@ -313,9 +375,17 @@ URL_TABLE = [
         url=lambda s, m: report_url(s, "meeting_report_pdf"),
         public=True,
     ),
+    # Issue 15: the right of reply. Its form sets the CSRF cookie, so it is not `public` (that
+    # checks for no cookie) but private and never cached; an empty POST has no timer (400).
+    Route(
+        "<lang>/commitments/<slug:reference>/reply/",
+        by_role("200/400 200/400 200/400 200/400 200/400 200/400 200/400"),
+        posts={REPLY: by_role("S S S S S S S")},
+    ),
+    Route("<lang>/commitments/<slug:reference>/reply/sent/", PUBLIC),
     # Open data: one address whatever the language (re_path: /data/<name>.csv or .json).
     Route(
-        r"\^data/(?P<name>commitments|follow-ups)\\\.\(\?P<fmt>csv\|json\)\$",
+        r"\^data/(?P<name>commitments|follow-ups|replies)\\\.\(\?P<fmt>csv\|json\)\$",
         PUBLIC,
         regex=True,
         url=lambda s, m: f"/data/{m['name']}.csv",
@@ -333,6 +403,45 @@ URL_TABLE = [
         "staff/commitments/<slug:reference>/confirm/",
         STAFF_POST,
         posts={CONFIRM: by_role("L 403 403 403 S S S")},
+    ),
+    # Issue 15: the second review. Every role reads the queue; editors and administrators
+    # confirm another's follow-up or send it back with a note (an empty POST: 422, no note).
+    # The sample's pending proposal is the owner's, so every role here is another editor.
+    Route("staff/review/", STAFF_PAGE),
+    Route(
+        "staff/review/<int:pk>/confirm/",
+        by_role("405/L 405/403 405/403 405/403 405/R 405/R 405/R"),
+        url=lambda s, m: f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/confirm/",
+        posts={REVIEW_CONFIRM: by_role("L 403 403 403 S S S")},
+    ),
+    Route(
+        "staff/review/<int:pk>/send-back/",
+        STAFF_POST,
+        url=lambda s, m: f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/send-back/",
+        posts={SEND_BACK: by_role("L 403 403 403 S S S")},
+    ),
+    # Issue 15: the moderation queue of replies and its three decisions (a reply waiting in
+    # the sample): publish (an empty POST publishes it, unverified), reject (a reason is
+    # required: 422), turn into a follow-up (then GET opens the follow-up form, pre-filled:
+    # 404 while it waits). Editors and administrators only.
+    Route("staff/replies/", by_role("L/405 403/405 403/405 403/405 200/405 200/405 200/405")),
+    Route(
+        "staff/replies/<int:pk>/publish/",
+        by_role("405/L 405/403 405/403 405/403 405/R 405/R 405/R"),
+        url=waiting_reply_url("publish"),
+        posts={PUBLISH_REPLY: by_role("L 403 403 403 S S S")},
+    ),
+    Route(
+        "staff/replies/<int:pk>/reject/",
+        STAFF_POST,
+        url=waiting_reply_url("reject"),
+        posts={REJECT_REPLY: by_role("L 403 403 403 S S S")},
+    ),
+    Route(
+        "staff/replies/<int:pk>/follow-up/",
+        by_role("L/L 403/403 403/403 403/403 404/R 404/R 404/R"),
+        url=waiting_reply_url("follow-up"),
+        posts={REPLY_TO_FOLLOW_UP: by_role("L 403 403 403 S S S")},
     ),
     # Issue 13: each staff member's language, roles or none; an empty POST is refused.
     Route(
@@ -406,7 +515,8 @@ URL_TABLE = [
         SUPERUSER_ONLY,
         by_role("L/L L/L 403/403 403/403 403/403 200/403 200/R"),
     ),
-    # Follow-ups are history: readable in the admin, never added, changed or deleted there.
+    # Follow-ups, and those proposed for a second review and the reviews (issue 15), are
+    # history: readable in the admin, never added, changed or deleted there.
     *admin_views(FOLLOW_UPS, READ, NOBODY, READ, NOBODY, READ_ONLY),
     # Issue 5: candidate commitments in a statement's text (an empty POST has no formset).
     Route(
@@ -486,6 +596,8 @@ URL_TABLE = [
         NOBODY,
         READ_ONLY,
     ),
+    # Issue 15: replies from the public, as sent, with their decision: read by moderators.
+    *admin_views(REPLIES, MODERATE, NOBODY, MODERATE, NOBODY, MODERATE_READ_ONLY),
     # Every admin model: the old-style object address redirects to its change page.
     Route(
         r"admin/(?P<app>\w+)/(?P<model>\w+)/<path:object_id>/",
@@ -618,7 +730,8 @@ def signed_in(django_db_setup, django_db_blocker):
     local_cache = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     with (
         django_db_blocker.unblock(),
-        override_settings(PASSWORD_HASHERS=md5, CACHES=local_cache),
+        # The reply form's rate per address has tests of its own; here every role posts.
+        override_settings(PASSWORD_HASHERS=md5, CACHES=local_cache, REPLY_RATE_PER_MINUTE=10**6),
         transaction.atomic(),
     ):
         sample = make_sample()
@@ -705,6 +818,13 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern, signed_in):
                 CANARY in text or "UNPUBLISHED-TITLE" in text
             ):
                 problems.append(f"{case}: an internal note or unpublished item leaked")
+            # A follow-up waiting for a second review is staff-only, whoever reads a public
+            # page, export or feed.
+            if PENDING_MARKER in text and (route.public or role in {ANONYMOUS, MEMBER, NO_ROLE}):
+                problems.append(f"{case}: a follow-up waiting for a second review leaked")
+            if route.public and (CANARY in text or "UNPUBLISHED-TITLE" in text):
+                # A public page, feed or export is the same for everyone: staff's included.
+                problems.append(f"{case}: a public answer leaked something unpublished")
             if changed:
                 problems.append(f"{case}: a GET changed the database")
             if role != ANONYMOUS and "no-store" not in response.get("Cache-Control", ""):
@@ -719,7 +839,8 @@ def test_url_answers_each_role_and_method_as_the_table_says(pattern, signed_in):
                 if response.cookies:
                     problems.append(f"{case}: a public page set cookies {list(response.cookies)}")
                 htmx = client.get(target, headers={"HX-Request": "true"})
-                if CANARY in htmx.getvalue().decode(errors="replace") or htmx.cookies:
+                fragment = htmx.getvalue().decode(errors="replace")
+                if CANARY in fragment or PENDING_MARKER in fragment or htmx.cookies:
                     problems.append(f"{case} (htmx): leaked the canary or set a cookie")
     assert not problems, "\n".join(problems)
 

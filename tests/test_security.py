@@ -56,6 +56,14 @@ def test_payloads_in_text_fields_are_shown_escaped_on_every_page_that_shows_them
             f"/admin/commitments/treatyevent/{sample.pk_for('commitments', 'treatyevent')}/change/",
         ),
         (staff, "/admin/commitments/treatyevent/"),
+        # Issue 15: replies from the public, as moderators read them, and a published one.
+        (staff, "/staff/replies/"),
+        (staff, "/admin/commitments/replysubmission/"),
+        (
+            staff,
+            f"/admin/commitments/replysubmission/{sample.objects['waiting_reply'].pk}/change/",
+        ),
+        (anonymous, "/feed/"),
         (
             staff,
             f"/admin/commitments/state/{sample.objects['commitments.treatyevent'].state_id}/change/",
@@ -159,7 +167,7 @@ def test_csrf_failure_page_explains_and_has_no_inline_style():
 
 @pytest.mark.parametrize("htmx", [False, True], ids=["plain", "htmx"])
 @pytest.mark.django_db
-def test_state_changing_requests_without_a_csrf_token_are_refused(htmx):
+def test_state_changing_requests_without_a_csrf_token_are_refused(second_review_off, htmx):
     sample = make_sample()
     headers = {"HX-Request": "true"} if htmx else {}
     clients = {role: client_for(role, sample, enforce_csrf_checks=True) for role in ROLES}
@@ -186,7 +194,9 @@ def test_state_changing_requests_without_a_csrf_token_are_refused(htmx):
 
 
 @pytest.mark.django_db
-def test_staff_post_with_the_token_from_the_page_is_accepted_and_without_it_refused():
+def test_staff_post_with_the_token_from_the_page_is_accepted_and_without_it_refused(
+    second_review_off,
+):
     sample = make_sample()
     client = client_for(STAFF, sample, enforce_csrf_checks=True)
     page = client.get("/staff/").content.decode()
@@ -275,7 +285,7 @@ def test_follow_ups_cannot_be_changed_or_deleted_through_the_admin():
 
 
 @pytest.mark.django_db
-def test_a_crafted_staff_post_naming_an_existing_follow_up_only_appends():
+def test_a_crafted_staff_post_naming_an_existing_follow_up_only_appends(second_review_off):
     sample = make_sample()
     client = client_for(STAFF, sample)
     before = history()

@@ -94,7 +94,7 @@ def test_viewer_sees_internal_notes_but_no_form_and_cannot_post(client, viewer, 
     assert FollowUp.objects.count() == 1
 
 
-def test_editor_records_a_follow_up(client, editor, seeded):
+def test_editor_records_a_follow_up(second_review_off, client, editor, seeded):
     client.force_login(editor)
     commitment = Commitment.objects.get(reference="NOR-2012-04")
     assert 'class="follow-up-form"' in client.get("/staff/?show=all").content.decode()
@@ -259,7 +259,7 @@ def test_recording_on_page_two_comes_back_to_page_two(staff_client, seeded):
 
 
 def test_plain_follow_up_post_records_and_redirects_to_the_same_view(
-    staff_client, staff_user, seeded
+    second_review_off, staff_client, staff_user, seeded
 ):
     commitment = Commitment.objects.get(reference="NOR-2012-07")
     response = staff_client.post(
@@ -278,7 +278,7 @@ def test_plain_follow_up_post_records_and_redirects_to_the_same_view(
     assert "Recorded “In progress” on NOR-2012-07." in page
 
 
-def test_htmx_follow_up_post_returns_only_the_row(staff_client, seeded):
+def test_htmx_follow_up_post_returns_only_the_row(second_review_off, staff_client, seeded):
     commitment = Commitment.objects.get(reference="NOR-2012-07")
     response = staff_client.post(
         record_url("NOR-2012-07"), follow_up_data(commitment), HTTP_HX_REQUEST="true"
@@ -332,7 +332,7 @@ def test_staff_follow_up_refuses_get(staff_client, seeded):
 
 @pytest.mark.parametrize("htmx", [True, False], ids=["htmx", "plain"])
 def test_stale_follow_up_is_refused_shows_what_changed_and_keeps_input(
-    client, editor, seeded, htmx
+    second_review_off, client, editor, seeded, htmx
 ):
     commitment = Commitment.objects.get(reference="NOR-2012-07")
     stale = follow_up_data(commitment, public_note="My typed words", internal_note="Mine too")

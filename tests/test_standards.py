@@ -20,7 +20,7 @@ from django.test import RequestFactory
 from django.views import defaults
 
 from commitments.models import Commitment, Status
-from commitments.records import record_follow_up
+from commitments.records import propose_follow_up, record_follow_up, send_back
 
 from .conftest import member_of
 from .factories import (
@@ -237,6 +237,53 @@ def test_every_kind_of_page_is_valid_html(client, tracker, tmp_path):
     pages["/staff/translations/ refused"] = client.post(
         f"/staff/follow-ups/{follow_up.pk}/translation/es/", {}
     ).content
+    # Issue 15: the second review's queue (another editor's proposal, with its forms), a send
+    # back refused (no note), and the author's staff page with one sent back and one waiting.
+    author = member_of("editors")
+    waiting = propose_follow_up(
+        Commitment.objects.get(reference="NOR-2012-07"),
+        status=Status.IN_PROGRESS,
+        by=author,
+        public_note="Regional workshop held",
+        evidence_url="https://example.org/",
+        evidence_label="Report",
+        states=[StateFactory(country="TG")],
+    )
+    returned = propose_follow_up(
+        Commitment.objects.get(reference="NOR-2012-10"), status=Status.IN_PROGRESS, by=author
+    )
+    send_back(returned, by=editor, note="Give the date it happened")
+    pages["/staff/review/"] = client.get("/staff/review/").content
+    pages["/staff/review/ refused"] = client.post(
+        f"/staff/review/{waiting.pk}/send-back/", {}
+    ).content
+    client.force_login(author)
+    pages["/staff/ with proposals"] = client.get("/staff/?show=all").content
+    # Issue 15: the right of reply: the form, refused with errors, the thank-you page, a
+    # published reply on the commitment's page, the moderation queue (a reject refused) and
+    # the follow-up form opened from a reply.
+    from commitments.models import ReplyOutcome, ReplySubmission
+    from commitments.replies import decide
+
+    def reply(**fields):
+        return ReplySubmission.objects.create(
+            commitment=Commitment.objects.get(reference="NOR-2012-03"), name="A", email="a@b.org",
+            organisation="Ministry", text="Done.\nSee the link.", language="en",
+            evidence_url="https://example.org/", **fields,
+        )  # fmt: skip
+
+    decide(reply(), ReplyOutcome.PUBLISHED, by=editor, sender_verified=True)
+    decide(turned := reply(), ReplyOutcome.FOLLOW_UP, by=editor)
+    waiting = reply()
+    pages["/staff/replies/"] = client.get("/staff/replies/").content
+    pages["/staff/replies/ refused"] = client.post(f"/staff/replies/{waiting.pk}/reject/").content
+    pages["reply follow-up"] = client.get(f"/staff/replies/{turned.pk}/follow-up/").content
+    client.logout()
+    pages["reply page"] = client.get("/fr/commitments/NOR-2012-03/reply/").content
+    pages["reply refused"] = client.post("/commitments/NOR-2012-03/reply/", {"text": "x"}).content
+    pages["reply sent"] = client.get("/es/commitments/NOR-2012-03/reply/sent/").content
+    pages["commitment with a reply"] = client.get("/commitments/NOR-2012-03/").content
+    assert b"Reply from Ministry" in pages["commitment with a reply"]
     # A staff account in no group: 403.
     client.force_login(UserFactory(is_staff=True))
     forbidden = client.get("/staff/")

@@ -9,7 +9,7 @@ from django.core.management import call_command
 from playwright.sync_api import Page, expect
 
 from commitments.models import Commitment, Statement, Status
-from commitments.records import record_follow_up
+from commitments.records import propose_follow_up, record_follow_up, send_back
 from tests.conftest import member_of
 
 from .test_csp import WATCH_VIOLATIONS
@@ -106,6 +106,15 @@ def test_admin_pages_staff_use_have_no_axe_or_csp_violation(page: Page, live_ser
     checked("statement change form")
     page.goto(f"{admin}/statement/{statement.pk}/propose/")
     checked("propose")
+
+    # Issue 15: follow-ups proposed for a second review and the decisions, read only.
+    proposal = propose_follow_up(commitment, status=Status.OFF_TRACK, by=member_of("editors"))
+    review = send_back(proposal, by=administrator, note="Give the source")
+    for name, pk in (("proposedfollowup", proposal.pk), ("review", review.pk)):
+        page.goto(f"{admin}/{name}/")
+        checked(f"{name} list")
+        page.goto(f"{admin}/{name}/{pk}/change/")
+        checked(f"{name} page")
 
 
 class CommitmentCsv:

@@ -17,7 +17,9 @@ REFERENCE = "NOR-2012-10"
 UNTRANSLATED = "NOR-2012-07"
 
 
-def test_staff_enter_french_and_spanish_and_readers_see_them(page: Page, live_server):
+def test_staff_enter_french_and_spanish_and_readers_see_them(
+    second_review_off, page: Page, live_server
+):
     call_command("seed", verbosity=0)
     # One seeded commitment has no French or Spanish title, as new content starts.
     Commitment.objects.filter(reference=UNTRANSLATED).update(title_fr="", title_es="")

@@ -69,7 +69,7 @@ def test_dashboard_loads_under_the_policy_without_violations(page: Page, live_se
 
 
 def test_staff_page_records_a_follow_up_through_htmx_without_violations(
-    page: Page, live_server, csp_watch
+    second_review_off, page: Page, live_server, csp_watch
 ):
     call_command("seed", verbosity=0)
     user = UserFactory(is_staff=True, is_superuser=True)
@@ -86,7 +86,9 @@ def test_staff_page_records_a_follow_up_through_htmx_without_violations(
     csp_watch()
 
 
-def test_admin_change_page_works_under_the_policy(page: Page, live_server, csp_watch):
+def test_admin_change_page_works_under_the_policy(
+    second_review_off, page: Page, live_server, csp_watch
+):
     call_command("seed", verbosity=0)
     user = UserFactory(is_staff=True, is_superuser=True)
     commitment = Commitment.objects.get(reference="NOR-2012-04")

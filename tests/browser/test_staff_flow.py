@@ -23,7 +23,9 @@ def log_in(page: Page, live_server, username, next_url="/staff/?show=all"):
     expect(page).to_have_url(f"{live_server.url}{next_url}")
 
 
-def test_staff_records_follow_up_in_place_and_public_sees_it(page: Page, live_server):
+def test_staff_records_follow_up_in_place_and_public_sees_it(
+    second_review_off, page: Page, live_server
+):
     call_command("seed", verbosity=0)
     user = UserFactory(is_staff=True, is_superuser=True)
     log_in(page, live_server, user.username)

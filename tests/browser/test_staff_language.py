@@ -12,7 +12,9 @@ from .test_staff_flow import log_in, no_axe_violations
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
-def test_staff_member_switches_to_spanish_and_records_a_follow_up(page: Page, live_server):
+def test_staff_member_switches_to_spanish_and_records_a_follow_up(
+    second_review_off, page: Page, live_server
+):
     call_command("seed", verbosity=0)
     user = UserFactory(is_staff=True, is_superuser=True)
     log_in(page, live_server, user.username)

@@ -19,7 +19,7 @@ def open_row(page: Page, reference):
 
 @pytest.mark.parametrize("second_has_js", [True, False], ids=["htmx", "no-js"])
 def test_two_sessions_stale_follow_up_is_refused_with_what_changed(
-    browser: Browser, live_server, second_has_js
+    second_review_off, browser: Browser, live_server, second_has_js
 ):
     call_command("seed", verbosity=0)
     alice = member_of("editors", username="alice")
@@ -98,7 +98,7 @@ def test_staff_page_has_no_axe_violations(page: Page, live_server):
     assert Axe().run(page).violations_count == 0
 
 
-def test_bulk_follow_up_from_the_admin_list(page: Page, live_server):
+def test_bulk_follow_up_from_the_admin_list(second_review_off, page: Page, live_server):
     call_command("seed", verbosity=0)
     editor = member_of("editors")
     log_in(page, live_server, editor.username, next_url="/admin/commitments/commitment/")

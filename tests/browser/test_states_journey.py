@@ -26,7 +26,7 @@ SOURCE = "https://treaties.un.org/doc/Publication/MTDSG/Volume%20II/Chapter%20XX
 
 
 def test_staff_record_the_treaty_record_and_readers_see_it_on_the_map_pages_and_report(
-    page: Page, live_server
+    second_review_off, page: Page, live_server
 ):
     ensure_states()
     call_command("seed", verbosity=0)
