@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 from django.db.models.signals import post_migrate, pre_migrate
 from django.utils.translation import gettext_lazy as _
 
@@ -25,6 +26,20 @@ def _install_triggers(sender, using, **kwargs):
         ensure_current()
 
 
+def second_review_setting(app_configs, **kwargs):
+    """settings.SECOND_REVIEW names what it may (commitments.records.review_statuses)."""
+    from django.core.checks import Error
+    from django.core.exceptions import ImproperlyConfigured
+
+    from .records import review_statuses
+
+    try:
+        review_statuses()
+    except ImproperlyConfigured as error:
+        return [Error(str(error), id="commitments.E001")]
+    return []
+
+
 class CommitmentsConfig(AppConfig):
     name = "commitments"
     verbose_name = _("Commitments")
@@ -32,3 +47,4 @@ class CommitmentsConfig(AppConfig):
     def ready(self):
         pre_migrate.connect(_drop_triggers, sender=self)
         post_migrate.connect(_install_triggers, sender=self)
+        checks.register(second_review_setting)

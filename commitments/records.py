@@ -15,7 +15,7 @@ outdates the cached public pages once, when the transaction commits (`changes`).
 import logging
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -232,12 +232,29 @@ def save_edit(commitment, *, based_on_version, by=None):
 # --- A second reviewer --------------------------------------------------------------------------
 
 
+def review_statuses():
+    """The statuses that a change of status to waits for a second editor, as
+    settings.SECOND_REVIEW says: every one ("status-changes", the default), none ("off"), or
+    those it lists ("achieved,off_track"). Raises ImproperlyConfigured for anything else (a
+    system check runs this at start-up: commitments.apps)."""
+    value = settings.SECOND_REVIEW
+    if value == "status-changes":
+        return frozenset(Status.values)
+    if value == "off":
+        return frozenset()
+    chosen = {name.strip() for name in value.split(",") if name.strip()}
+    if not chosen or chosen - set(Status.values):
+        raise ImproperlyConfigured(
+            'SECOND_REVIEW must be "status-changes", "off" or a comma-separated list of '
+            f"statuses among {', '.join(Status.values)}; it is {value!r}."
+        )
+    return frozenset(chosen)
+
+
 def needs_review(commitment, status):
-    """Whether a follow-up with `status` waits for a second editor (settings.SECOND_REVIEW):
-    with "status-changes", when its status differs from the commitment's current one."""
-    if settings.SECOND_REVIEW == "off":
-        return False
-    return status != commitment.status
+    """Whether a follow-up with `status` waits for a second editor: when it changes the
+    commitment's current status to one of review_statuses()."""
+    return status != commitment.status and status in review_statuses()
 
 
 def submit_follow_up(commitment, *, status, by, based_on_version=None, states=(), **fields):

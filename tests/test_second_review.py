@@ -146,7 +146,34 @@ def test_an_unknown_setting_stops_start_up_with_a_clear_message():
         timeout=60,
     )
     assert result.returncode != 0
-    assert 'SECOND_REVIEW must be "status-changes" or "off"' in result.stderr
+    message = 'SECOND_REVIEW must be "status-changes", "off" or a comma-separated list'
+    assert message in result.stderr
+    assert "commitments.E001" in result.stderr
+
+
+def test_a_team_can_hold_only_the_changes_to_some_statuses(settings, commitment, author):
+    settings.SECOND_REVIEW = "achieved, off_track"
+    assert needs_review(commitment, Status.ACHIEVED)
+    assert needs_review(commitment, Status.OFF_TRACK)
+    assert not needs_review(commitment, Status.IN_PROGRESS)
+    assert isinstance(submit_follow_up(commitment, status=Status.IN_PROGRESS, by=author), FollowUp)
+    commitment.forget_state()
+    assert commitment.status == Status.IN_PROGRESS
+    held = submit_follow_up(commitment, status=Status.ACHIEVED, by=author)
+    assert isinstance(held, ProposedFollowUp)
+    # The same status again is never held, listed or not.
+    assert not needs_review(commitment, Status.IN_PROGRESS)
+
+
+@pytest.mark.parametrize("value", ["achieved,finished", ",", "status_changes"])
+def test_a_list_with_an_unknown_status_is_refused(settings, value):
+    from django.core.exceptions import ImproperlyConfigured
+
+    from commitments.records import review_statuses
+
+    settings.SECOND_REVIEW = value
+    with pytest.raises(ImproperlyConfigured, match="finished|status_changes|it is ','"):
+        review_statuses()
 
 
 def test_a_status_change_on_the_staff_page_waits_and_says_so(client, commitment, author):
