@@ -1273,6 +1273,7 @@ class ProposedFollowUpQuerySet(AppendOnlyQuerySet):
 class Decision(models.TextChoices):
     CONFIRMED = "confirmed", _("Confirmed")
     SENT_BACK = "sent_back", _("Sent back")
+    WITHDRAWN = "withdrawn", _("Withdrawn by its author")
 
 
 class ProposedFollowUp(FollowUpContent, AppendOnly):

@@ -406,6 +406,27 @@ def send_back(proposal, *, by, note):
     return review
 
 
+def withdraw_proposal(proposal, *, by):
+    """Its author takes back a follow-up still waiting for a second review (proposed in
+    error, say): nothing is recorded, and the withdrawal is a Review row of its own, the
+    author's. Refused (ValidationError) for anyone else; AlreadyReviewed once decided."""
+    if proposal.author_id != by.pk:
+        raise ValidationError(
+            _("Only its author can withdraw a follow-up; send it back instead."), code="not_own"
+        )
+    try:
+        with transaction.atomic():
+            if Review.objects.filter(proposal=proposal).exists():
+                raise AlreadyReviewed(proposal)
+            review = Review.objects.create(
+                proposal=proposal, decision=Decision.WITHDRAWN, reviewer=by
+            )
+    except IntegrityError as error:
+        raise AlreadyReviewed(proposal) from error
+    _log_review(proposal, by, Decision.WITHDRAWN)
+    return review
+
+
 def _log_review(proposal, by, decision):
     logger.info(
         "follow-up reviewed",

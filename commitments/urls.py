@@ -66,6 +66,11 @@ urlpatterns = [
     path("staff/review/", views.staff_review, name="staff_review"),
     path("staff/review/<int:pk>/confirm/", views.staff_review_confirm, name="staff_review_confirm"),
     path(
+        "staff/review/<int:pk>/withdraw/",
+        views.staff_review_withdraw,
+        name="staff_review_withdraw",
+    ),
+    path(
         "staff/review/<int:pk>/send-back/",
         views.staff_review_send_back,
         name="staff_review_send_back",

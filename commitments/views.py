@@ -63,7 +63,13 @@ from .models import (
     overdue_q,
     stale_q,
 )
-from .records import AlreadyReviewed, TranslationTaken, confirm_proposal, send_back
+from .records import (
+    AlreadyReviewed,
+    TranslationTaken,
+    confirm_proposal,
+    send_back,
+    withdraw_proposal,
+)
 from .translation import missing_q
 
 
@@ -906,6 +912,27 @@ def staff_review_confirm(request: HtmxHttpRequest, pk: int) -> HttpResponse:
         _("Confirmed “%(status)s” on %(ref)s: it is public.")
         % {"status": follow_up.get_status_display(), "ref": proposal.commitment.reference},
     )
+
+
+@require_POST
+@staff_required
+@permission_required("commitments.view_proposedfollowup")
+def staff_review_withdraw(request: HtmxHttpRequest, pk: int) -> HttpResponse:
+    """Its author takes back a follow-up still waiting for a second review."""
+    proposal = _pending_or_404(pk)
+    try:
+        withdraw_proposal(proposal, by=request.user)
+    except ValidationError as error:  # not the author's
+        raise PermissionDenied(" ".join(error.messages)) from error
+    except AlreadyReviewed:
+        messages.error(request, _("Another editor has reviewed this follow-up already."))
+    else:
+        messages.success(
+            request,
+            _("Withdrawn: “%(status)s” on %(ref)s will not be public. Nothing was recorded.")
+            % {"status": proposal.get_status_display(), "ref": proposal.commitment.reference},
+        )
+    return redirect("staff_home")
 
 
 @require_POST

@@ -212,6 +212,11 @@ REVIEW_CONFIRM = Body(
     lambda s: {},
     lambda s: FollowUp.objects.filter(proposal=s.objects["commitments.proposedfollowup"]).exists(),
 )
+WITHDRAW = Body(
+    "a proposed follow-up withdrawn by its author",
+    lambda s: {},
+    lambda s: Review.objects.filter(decision="withdrawn").exists(),
+)
 SEND_BACK = Body(
     "a second review sending a follow-up back",
     lambda s: {f"p{s.pk_for('commitments', 'proposedfollowup')}-note": "Sent back by the test"},
@@ -413,6 +418,14 @@ URL_TABLE = [
         by_role("405/L 405/403 405/403 405/403 405/R 405/R 405/R"),
         url=lambda s, m: f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/confirm/",
         posts={REVIEW_CONFIRM: by_role("L 403 403 403 S S S")},
+    ),
+    # Only its author withdraws a proposal (the sample's owner, none of the roles here: 403
+    # for every staff role; tests/test_second_review.py shows the author doing it).
+    Route(
+        "staff/review/<int:pk>/withdraw/",
+        by_role("405/L 405/403 405/403 405/403 405/403 405/403 405/403"),
+        url=lambda s, m: f"/staff/review/{s.pk_for('commitments', 'proposedfollowup')}/withdraw/",
+        posts={WITHDRAW: by_role("L 403 403 403 403 403 403")},
     ),
     Route(
         "staff/review/<int:pk>/send-back/",

@@ -36,6 +36,7 @@ from commitments.records import (
     record_follow_up,
     send_back,
     submit_follow_up,
+    withdraw_proposal,
 )
 
 from .conftest import CANARY, member_of
@@ -473,6 +474,35 @@ def test_the_author_sees_it_sent_back_with_the_note_and_records_again(
     )
     assert ProposedFollowUp.objects.count() == 2
     assert ProposedFollowUp.objects.pending().get().evidence_url == "https://example.org/letter"
+
+
+def test_the_author_withdraws_a_waiting_follow_up_and_nobody_else_can(
+    client, commitment, author, reviewer
+):
+    proposal = propose(commitment, author)
+    url = reverse("staff_review_withdraw", args=[proposal.pk])
+    # Another editor, even one who may confirm it, cannot withdraw it: they send it back.
+    client.force_login(reviewer)
+    assert client.post(url).status_code == 403
+    with pytest.raises(ValidationError):
+        withdraw_proposal(proposal, by=reviewer)
+    assert not Review.objects.exists()
+    # Its author is offered the button, on the staff page and in the queue, and uses it.
+    client.force_login(author)
+    assert url in client.get(reverse("staff_home")).content.decode()
+    assert url in client.get(reverse("staff_review")).content.decode()
+    response = client.post(url, follow=True)
+    assert f"Withdrawn: “In progress” on {REF} will not be public" in response.content.decode()
+    review = Review.objects.get()
+    assert (review.decision, review.reviewer) == (Decision.WITHDRAWN, author)
+    assert not ProposedFollowUp.objects.pending().exists()
+    assert not FollowUp.objects.exists()
+    # Decided: nobody confirms it afterwards, and it is not withdrawn twice.
+    with pytest.raises(AlreadyReviewed):
+        confirm_proposal(proposal, by=reviewer)
+    assert "already" in client.post(url, follow=True).content.decode()
+    assert Review.objects.count() == 1
+    assert MARKER not in client.get(f"/commitments/{REF}/").content.decode()
 
 
 # --- History is never edited ------------------------------------------------------------------

@@ -64,7 +64,11 @@ class Migration(migrations.Migration):
                 (
                     "decision",
                     models.CharField(
-                        choices=[("confirmed", "Confirmed"), ("sent_back", "Sent back")],
+                        choices=[
+                            ("confirmed", "Confirmed"),
+                            ("sent_back", "Sent back"),
+                            ("withdrawn", "Withdrawn by its author"),
+                        ],
                         max_length=12,
                         verbose_name="decision",
                     ),
@@ -396,7 +400,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="review",
             constraint=models.CheckConstraint(
-                condition=models.Q(("decision__in", ["confirmed", "sent_back"])),
+                condition=models.Q(("decision__in", ["confirmed", "sent_back", "withdrawn"])),
                 name="commitments_review_decision_valid",
             ),
         ),
