@@ -35,9 +35,22 @@ serve: install pdf-libs
 	$(VENV)/bin/gunicorn ccmtracker.wsgi
 
 ## Run the whole suite, browser tests included (installs Debian's Chromium, and the Nu HTML
-## Checker with Java, if missing).
+## Checker with Java, if missing). The browser tests run in a second pytest beside the rest
+## (they wait on Chromium much of the time, and share nothing with it: each run has its own
+## in-memory test database and temporary folder); their output follows the rest's, and
+## either failing fails `make test`. PYTEST_ARGS adds options to both.
 test: install browser checkers pdf-libs
-	$(PY) -m pytest
+	@tmp="$$(mktemp -d)"; \
+	$(PY) -m pytest -m browser --basetemp="$$tmp/pytest" $(PYTEST_ARGS) >"$$tmp/browser.log" 2>&1 & \
+	browser_pid=$$!; \
+	trap 'kill $$browser_pid 2>/dev/null; rm -rf "$$tmp"' INT TERM; \
+	rest=0; $(PY) -m pytest -m "not browser" $(PYTEST_ARGS) || rest=$$?; \
+	browser=0; wait $$browser_pid || browser=$$?; \
+	echo "== the browser tests (Chromium, Playwright), run beside the rest"; \
+	cat "$$tmp/browser.log"; rm -rf "$$tmp"; \
+	[ $$rest -eq 0 ] || echo "make test: the tests above the browser tests FAILED (exit $$rest)"; \
+	[ $$browser -eq 0 ] || echo "make test: the browser tests FAILED (exit $$browser)"; \
+	[ $$rest -eq 0 ] && [ $$browser -eq 0 ]
 
 lint: install
 	$(VENV)/bin/ruff check .
