@@ -4,7 +4,9 @@ import functools
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.forms.utils import flatatt
 from django.utils import formats, timezone
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import get_language_info, gettext
 from django.utils.translation import gettext_lazy as _
 from django_countries import countries
@@ -97,11 +99,32 @@ def state_choices():
     return sorted(named, key=lambda choice: sort_key(choice[1]))
 
 
+class StatesSelect(forms.SelectMultiple):
+    """A <select multiple> that writes its options in Python. Django's widget renders a
+    template per option: with a staff page of 25 follow-up forms, each offering the 197
+    states, that was some 5,000 template renders and most of the page's time (make bench,
+    "/staff/ (logged in)"). Same markup, attributes and selection as SelectMultiple."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        attrs = self.build_attrs(self.attrs, attrs)
+        attrs["multiple"] = True
+        chosen = set(self.format_value(value))
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (code, " selected" if str(code) in chosen else "", label)
+                for code, label in self.choices
+            ),
+        )
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(attrs), options)
+
+
 class StatesField(forms.MultipleChoiceField):
     """The states a follow-up concerns, chosen by name from a list that works without
     JavaScript (a <select multiple>); the form's value is the State rows."""
 
-    widget = forms.SelectMultiple(attrs={"size": 8})
+    widget = StatesSelect(attrs={"size": 8})
 
     def __init__(self, **kwargs):
         kwargs.setdefault("required", False)

@@ -221,3 +221,21 @@ def test_the_feed_names_the_states_an_entry_concerns(client, staff_user, seeded)
     assert "States concerned:" in xml
     assert "/states/NO/" in xml
     assert "Norway" in xml
+
+
+@pytest.mark.parametrize("value", [[], ["BJ"], ["AO", "BJ"]])
+def test_the_states_select_writes_the_markup_django_s_widget_would(value):
+    """StatesSelect draws its options in Python (speed); the markup is SelectMultiple's."""
+    from django import forms
+    from django.test.html import parse_html
+
+    from commitments.forms import StatesSelect
+
+    choices = [("AO", "Angola"), ("BJ", "Benin <&> \"x\""), ("CI", "Côte d’Ivoire")]
+    attrs = {"id": "id_c1-states", "aria-describedby": "id_c1-states_helptext"}
+    django_widget = forms.SelectMultiple(attrs={"size": 8})
+    ours = StatesSelect(attrs={"size": 8})
+    django_widget.choices = ours.choices = choices
+    assert parse_html(ours.render("c1-states", value, attrs)) == parse_html(
+        django_widget.render("c1-states", value, attrs)
+    )
