@@ -178,12 +178,16 @@ def test_back_keeps_the_live_region_and_enter_in_search_sends_one_request(
     # Enter in the search box: one request (it fires submit, and change too).
     page.get_by_label("Verdict", exact=True).select_option("")
     expect(page.locator("#results tbody tr")).to_have_count(2)
-    htmx_requests.clear()
     page.get_by_role("searchbox", name="Search").fill("bilateral")
     page.get_by_role("searchbox", name="Search").press("Enter")
     expect(page).to_have_url(re.compile(r"q=bilateral"))
     expect(page.locator("#results tbody tr")).to_have_count(1)
-    assert len(htmx_requests) == 1, htmx_requests
+    # Playwright may report a request after the page has already used its answer
+    # (the verdict's, on a busy machine), so count the ones that carry the search
+    # text, once the network has gone quiet so that a duplicate would be in.
+    page.wait_for_load_state("networkidle")
+    searches = [url for url in htmx_requests if "q=bilateral" in url]
+    assert len(searches) == 1, htmx_requests
     assert problems == []
 
 
