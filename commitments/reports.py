@@ -35,7 +35,7 @@ from ccmtracker.pagecache import public_page
 from . import reach, treaty
 from .content import localized
 from .forms import DELEGATION_KEY, PublicFilterForm, public_commitments
-from .models import Commitment, FollowUp, Meeting, State, Theme, TreatyEvent, Verdict, Viewpoint
+from .models import Commitment, FollowUp, Meeting, State, Theme, Verdict, Viewpoint
 from .templatetags.tracker import badge
 from .views import _cite
 
@@ -102,13 +102,13 @@ def state_changes(before, after, point):
 
 
 def _sources(state_ids, after, until, point):
-    """The events of these states dated after `after` and by `until`, as known from `point`,
-    without those a known correction replaced (as reach.actions_by_state reads them)."""
-    events = list(
-        TreatyEvent.objects.known_from(point).filter(state__in=list(state_ids)).order_by("date")
+    """The events of these states dated after `after` and by `until` that count from `point`
+    (reach.counted_events: corrected entries left out), oldest first."""
+    return list(
+        reach.counted_events(point, list(state_ids))
+        .filter(date__gt=after, date__lte=until)
+        .order_by("date", "pk")
     )
-    corrected = {event.corrects_id for event in events if event.corrects_id}
-    return [e for e in events if e.pk not in corrected and after < e.date <= until]
 
 
 def _verdict(summary):

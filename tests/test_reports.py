@@ -108,6 +108,23 @@ def test_the_report_lists_the_states_that_joined_signed_or_left_with_sources(cli
     assert "Belgium" not in page
 
 
+def test_a_correction_recorded_on_another_state_removes_the_mistake_from_the_sources(
+    client, tracker
+):
+    # Greece signed in the window. A ratification was then entered on Greece by mistake;
+    # it was Grenada's, from before 3MSP. The correction is recorded on Grenada, whose
+    # standing did not change in the window, and names Greece's entry.
+    event("GR", "signature", D(2013, 2, 5), notification="C.N.50.2013")
+    wrong = event("GR", "ratification", D(2013, 3, 1), notification="C.N.GR.WRONG")
+    event("GD", "ratification", D(2012, 3, 1), notification="C.N.60.2012", corrects=wrong)
+    response = client.get(REPORT)
+    page = text(response)
+    assert "Greece Became a signatory on 5 February 2013" in page
+    assert "C.N.50.2013" in page
+    assert "C.N.GR.WRONG" not in page
+    assert "Grenada" not in page  # a State Party at both closes
+
+
 def test_the_report_compares_with_the_meeting_before(client, tracker):
     page = text(client.get(REPORT))
     assert "compared with the close of the meeting before it, 3MSP" in page
