@@ -107,13 +107,21 @@ def public_page(view=None, *, htmx=False, gzip=False):
     def wrapper(request, *args, **kwargs):
         request.public_page = True
         etag = public_etag(request)
-        if request.method in ("GET", "HEAD") and _names(etag, request.headers.get("If-None-Match")):
+        conditional = request.method in ("GET", "HEAD")
+        if_none_match = request.headers.get("If-None-Match") if conditional else None
+        if _names(etag, if_none_match, star=False):
             response = HttpResponseNotModified()
             response["ETag"] = etag
         else:
             response = view(request, *args, **kwargs)
             if response.status_code == 200 and not response.has_header("ETag"):
                 response["ETag"] = etag
+            # "*" matches any current representation: only the view knows whether there
+            # is one (a 404 stays a 404), so it is answered once the view has.
+            if response.status_code == 200 and _names(None, if_none_match):
+                answered = response["ETag"]
+                response = HttpResponseNotModified()
+                response["ETag"] = answered
         patch_vary_headers(response, vary)
         return response
 
@@ -163,12 +171,13 @@ def _storable(request, response) -> bool:
     return vary <= SAFE_VARY
 
 
-def _names(etag, if_none_match) -> bool:
-    """Does an If-None-Match header name this ETag (compared weakly, as Django does)?"""
+def _names(etag, if_none_match, star=True) -> bool:
+    """Does an If-None-Match header name this ETag (compared weakly, as Django does)?
+    `star`: does "*" count (it names whatever exists, so only for an answer known to)?"""
     if not if_none_match:
         return False
     wanted = {tag.removeprefix("W/") for tag in parse_etags(if_none_match)}
-    return "*" in wanted or (etag is not None and etag.removeprefix("W/") in wanted)
+    return (star and "*" in wanted) or (etag is not None and etag.removeprefix("W/") in wanted)
 
 
 def _may_serve_outdated(request, stored) -> bool:

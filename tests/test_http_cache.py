@@ -192,6 +192,19 @@ def test_a_conditional_get_builds_nothing(
     assert response.content == b""
 
 
+def test_if_none_match_star_is_a_304_only_where_the_page_exists(seeded, client):
+    """RFC 9110 13.1.2: "*" is false when any current representation exists."""
+    star = {"If-None-Match": "*"}
+    for path in ["/", f"/commitments/{REFERENCE}/", "/data/commitments.csv"]:
+        response = client.get(path, headers=star)
+        assert response.status_code == 304, path
+        assert response["ETag"] == client.get(path)["ETag"], path
+    for path in ["/commitments/NOR-1999-99/", "/states/XX/", "/reports/99MSP/"]:
+        response = client.get(path, headers=star)
+        assert response.status_code == 404, path
+        assert response.content, path
+
+
 def test_the_etag_moves_when_a_follow_up_is_recorded(
     seeded, client, django_capture_on_commit_callbacks
 ):
