@@ -292,6 +292,10 @@ REPLY_MIN_SECONDS = float(os.environ.get("REPLY_MIN_SECONDS", "5"))
 REPLY_RATE_PER_MINUTE = int(os.environ.get("REPLY_RATE_PER_MINUTE", "5"))
 REPLY_RATE_PER_EMAIL_HOUR = int(os.environ.get("REPLY_RATE_PER_EMAIL_HOUR", "5"))
 REPLY_MAX_BODY_BYTES = int(os.environ.get("REPLY_MAX_BODY_BYTES", "32768"))
+# The name and e-mail address of a person who sent a reply are personal data, kept for
+# moderation and the messages to them: `manage.py erase_reply_senders`, run daily, blanks them
+# this many days after the decision (0: kept until a sender asks, `--email`).
+REPLY_SENDER_RETENTION_DAYS = int(os.environ.get("REPLY_SENDER_RETENTION_DAYS", "365"))
 
 # --- Security headers and cookies ------------------------------------------------------------
 # Production is served over HTTPS only. gunicorn trusts X-Forwarded-Proto from the addresses

@@ -23,8 +23,8 @@ from import_export.forms import ImportForm
 from modeltranslation.admin import TranslationAdmin, TranslationStackedInline
 from simple_history.admin import SimpleHistoryAdmin
 
+from .admin_treaty import CountrySearchMixin
 from .content import sorted_by_name
-from .delegations import country_code
 from .forms import (
     FOLLOW_UP_FIELDS,
     BulkFollowUpForm,
@@ -297,7 +297,7 @@ def conflict_message(commitment, based_on):
 
 
 @admin.register(Commitment)
-class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
+class CommitmentAdmin(CountrySearchMixin, ImportExportMixin, AuditedAdmin):
     form = CommitmentAdminForm
     resource_classes = [CommitmentResource]
     formats = [CSV]
@@ -322,6 +322,7 @@ class CommitmentAdmin(ImportExportMixin, AuditedAdmin):
     ]
     # Every language's version, by column (a bare name would search the staff's language only).
     search_fields = ["reference", *columns("title"), "quote"]
+    country_lookup = "statement__delegation__state__country"  # by the state that made it
     list_select_related = ["theme", "owner", "statement__delegation__state"]
     autocomplete_fields = ["owner"]
     filter_horizontal = ["articles"]
@@ -666,7 +667,7 @@ class StatementAdminForm(forms.ModelForm):
 
 
 @admin.register(Statement)
-class StatementAdmin(ImportExportMixin, AuditedAdmin):
+class StatementAdmin(CountrySearchMixin, ImportExportMixin, AuditedAdmin):
     form = StatementAdminForm
     resource_classes = [StatementResource]
     formats = [CSV]
@@ -682,6 +683,7 @@ class StatementAdmin(ImportExportMixin, AuditedAdmin):
         *columns("meeting"),
         "text",
     ]
+    country_lookup = "delegation__state__country"  # a state delegation by its name
     autocomplete_fields = ["delegation"]
     prepopulated_fields = {"slug": ["title", "date"]}
     date_hierarchy = "date"
@@ -851,7 +853,7 @@ class DelegationAdminForm(forms.ModelForm):
 
 
 @admin.register(Delegation)
-class DelegationAdmin(AuditedAdmin):
+class DelegationAdmin(CountrySearchMixin, AuditedAdmin):
     """Who makes statements: a state (its name from its country code, in every language) or
     an organisation (its name in each language)."""
 
@@ -860,13 +862,7 @@ class DelegationAdmin(AuditedAdmin):
     list_filter = [DelegationKindFilter]
     list_select_related = ["state"]
     search_fields = ["code", *columns("name"), "state__country"]
-
-    def get_search_results(self, request, queryset, search_term):
-        # A state's name is not stored: "Norway" (or "Norvège") finds it by its country code.
-        results, duplicates = super().get_search_results(request, queryset, search_term)
-        if code := country_code(search_term):
-            results = results | queryset.filter(state__country=code)
-        return results, duplicates
+    country_lookup = "state__country"  # "Norway" (or "Norvège") finds it by its country code
 
     @admin.display(description=_("country code"), ordering="state__country")
     def country(self, obj):
@@ -972,7 +968,14 @@ class ReplySubmissionAdmin(HistoryAdmin):
     search_fields = ["commitment__reference", "organisation"]
     list_select_related = ["commitment", "decision"]
     date_hierarchy = "submitted_at"
-    readonly_fields = ["outcome", "reason", "sender_verified", "decided_by", "decided_at"]
+    readonly_fields = [
+        "outcome",
+        "reason",
+        "sender_verified",
+        "decided_by",
+        "decided_at",
+        "sender_erased_at",
+    ]
 
     @admin.display(description=_("decision"))
     def outcome(self, obj):
@@ -1100,7 +1103,3 @@ class RoleAdmin(GroupAdmin):
         if self._beyond_editor(request, obj):
             return False
         return super().has_delete_permission(request, obj)
-
-
-# The states and their treaty record (issue 14) have their own module.
-from . import admin_treaty  # noqa: E402, F401

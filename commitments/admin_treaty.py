@@ -38,14 +38,15 @@ STATUS_LABELS = {
 
 
 def countries_matching(term):
-    """The ISO codes whose name, in English or the staff member's language, contains `term`,
-    or that are `term` itself (NO, nor), or that the depositary calls so (Viet Nam)."""
+    """The ISO codes whose name, in any of the site's languages (accents and case aside),
+    contains `term`, or that are `term` itself (NO, nor), or that the depositary calls so
+    (Viet Nam). The one home of "a state by its name" in the admin's search boxes."""
     term = depositary.normalise(term)
     if not term:
         return set()
     codes = set(State.objects.values_list("country", flat=True))
     found = {code for code in codes if code.casefold() == term}
-    for language in {"en", translation.get_language() or settings.LANGUAGE_CODE}:
+    for language, _name in settings.LANGUAGES:
         with translation.override(language):
             found |= {code for code in codes if term in depositary.normalise(countries.name(code))}
     found |= {
@@ -58,7 +59,8 @@ def countries_matching(term):
 
 class CountrySearchMixin:
     """The admin's search box finds states by name (names are not stored: django-countries
-    gives them from the code) as well as by the model's search_fields."""
+    gives them from the code) as well as by the model's search_fields. `country_lookup`: the
+    path from the model to a State's country (a statement: delegation__state__country)."""
 
     country_lookup = "country"
 

@@ -1935,7 +1935,12 @@ class ReplySubmissionQuerySet(models.QuerySet):
     def newest_first(self):
         return self.order_by("-decision__decided_at", "-id")
 
-    # History: bulk changes are refused as well as single ones.
+    def sender_kept(self):
+        """Those whose sender's name and e-mail address have not been erased."""
+        return self.filter(sender_erased_at__isnull=True)
+
+    # History: bulk changes are refused as well as single ones. The one exception is
+    # replies.erase_senders, which blanks the sender's name and e-mail address.
     def update(self, **kwargs):
         raise AppendOnlyError(_("Replies cannot be changed."))
 
@@ -1945,7 +1950,11 @@ class ReplySubmissionQuerySet(models.QuerySet):
 
 class ReplySubmission(models.Model):
     """What a person sent from a commitment's reply page, as sent. The e-mail address is for
-    the moderators and the messages to the sender only: never published, exported or fed."""
+    the moderators and the messages to the sender only: never published, exported or fed.
+
+    The sender's name and e-mail address are personal data, kept for as long as moderation
+    and the messages need them: replies.erase_senders blanks them (REPLY_SENDER_RETENTION_DAYS
+    after the decision, or on the sender's request) and records when. Nothing else changes."""
 
     commitment = models.ForeignKey(
         Commitment,
@@ -1953,9 +1962,9 @@ class ReplySubmission(models.Model):
         on_delete=models.PROTECT,
         related_name="reply_submissions",
     )
-    name = models.CharField(_("name"), max_length=200)
+    name = models.CharField(_("name"), max_length=200, blank=True)
     organisation = models.CharField(_("organisation"), max_length=200)
-    email = models.EmailField(_("e-mail address"), max_length=254)
+    email = models.EmailField(_("e-mail address"), max_length=254, blank=True)
     writes_for_delegation = models.BooleanField(
         _("writes for the delegation concerned"),
         default=False,
@@ -1970,6 +1979,9 @@ class ReplySubmission(models.Model):
         help_text=_("The language of the page it was sent from: the sender's messages use it."),
     )
     submitted_at = models.DateTimeField(_("sent at"), default=timezone.now, editable=False)
+    sender_erased_at = models.DateTimeField(
+        _("sender's details erased at"), null=True, blank=True, editable=False
+    )
 
     objects = ReplySubmissionQuerySet.as_manager()
 
@@ -1980,6 +1992,16 @@ class ReplySubmission(models.Model):
         permissions = [("moderate_replysubmission", "Can moderate replies")]
         indexes = [
             models.Index(fields=["email", "submitted_at"], name="commitments_reply_by_email"),
+        ]
+        constraints = [
+            # Either the sender's name and address are there, or both were erased, when.
+            models.CheckConstraint(
+                condition=(
+                    Q(sender_erased_at__isnull=True) & ~Q(name="") & ~Q(email="")
+                    | Q(sender_erased_at__isnull=False, name="", email="")
+                ),
+                name="commitments_reply_sender_kept_or_erased",
+            ),
         ]
 
     def __str__(self):

@@ -32,7 +32,7 @@ from django.core.cache import caches
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.core.paginator import Paginator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone, translation
@@ -347,6 +347,37 @@ def decide(submission, outcome, *, by, reason="", sender_verified=False):
     return decision
 
 
+# --- The sender's personal data ------------------------------------------------------------------
+
+
+def erase_senders(submissions, *, at=None):
+    """Blank the sender's name and e-mail address of these submissions (a queryset) and
+    record when: the one write that history allows on a reply. What was sent, the
+    organisation, and every decision stay. Returns how many were erased (those already
+    erased are left as they are)."""
+    at = at or timezone.now()
+    pending = submissions.sender_kept()
+    # QuerySet.update itself: ReplySubmissionQuerySet.update refuses every other change.
+    return models.QuerySet.update(pending, name="", email="", sender_erased_at=at)
+
+
+def past_retention(now=None):
+    """The decided submissions whose sender's details are due for erasure: decided
+    REPLY_SENDER_RETENTION_DAYS ago or more (none when the setting is 0). Waiting ones are
+    kept: the sender is still to be told the decision."""
+    days = settings.REPLY_SENDER_RETENTION_DAYS
+    if days <= 0:
+        return ReplySubmission.objects.none()
+    until = (now or timezone.now()) - timedelta(days=days)
+    return ReplySubmission.objects.filter(decision__decided_at__lte=until)
+
+
+def from_address(email):
+    """Every submission sent from this e-mail address (compared case-blind), for a sender
+    who asks to be forgotten."""
+    return ReplySubmission.objects.filter(email__iexact=email.strip())
+
+
 # --- Messages to the sender --------------------------------------------------------------------
 
 
@@ -401,6 +432,12 @@ def send_step_mail(submission, decision=None):
     """E-mail the sender where their reply stands, in the language they wrote in. Plain text,
     and never what they sent (the form must not be a way to mail anything to anyone). A failed
     send is logged, and the step stands."""
+    if not submission.email:  # erased at the sender's request: nobody to write to
+        logger.info(
+            "reply mail not sent: the sender's address was erased",
+            extra={"event": "reply_mail_erased", "reply_id": submission.pk},
+        )
+        return
     with translation.override(submission.language):
         page = settings.SITE_URL + submission.commitment.get_absolute_url()
         subject, body = _step_message(submission, decision, page)

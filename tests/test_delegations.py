@@ -377,6 +377,22 @@ def test_the_admin_finds_a_state_s_delegation_by_its_name_in_any_language(staff_
     assert "ICRC" not in page
 
 
+@pytest.mark.parametrize("term", ["Norway", "norvège", "Noruega", "orw"])
+def test_the_admin_finds_statements_and_commitments_by_a_state_s_name(staff_client, seeded, term):
+    """A state's name is not stored (django-countries gives it from the code): the statement
+    and commitment lists find Norway's by its name in any language, or part of it."""
+    icrc = DelegationFactory(name="ICRC", code="ICRC")
+    StatementFactory(title="ICRC at 3MSP", delegation=icrc)
+    statements = staff_client.get("/admin/commitments/statement/", {"q": term})
+    assert list(statements.context["cl"].result_list) == [
+        Statement.objects.get(delegation__code="NOR")
+    ]
+    commitments = staff_client.get("/admin/commitments/commitment/", {"q": term})
+    norway = set(Commitment.objects.filter(statement__delegation__code="NOR"))
+    assert norway
+    assert set(commitments.context["cl"].result_list) == norway
+
+
 def test_a_statement_s_delegation_is_chosen_by_search_in_the_statement_form(client, seeded):
     from .conftest import member_of
 
