@@ -631,6 +631,7 @@ class StatementAdminForm(forms.ModelForm):
             "slug",
             "delegation",
             "meeting",
+            "convention_meeting",
             "place",
             "date",
             "language",
@@ -672,9 +673,9 @@ class StatementAdmin(CountrySearchMixin, ImportExportMixin, AuditedAdmin):
     resource_classes = [StatementResource]
     formats = [CSV]
     import_form_class = BoundedImportForm
-    list_display = ["title", "delegation", "place", "date", "language"]
-    list_filter = ["delegation__kind", "language"]
-    list_select_related = ["delegation__state"]
+    list_display = ["title", "delegation", "convention_meeting", "place", "date", "language"]
+    list_filter = ["delegation__kind", "convention_meeting", "language"]
+    list_select_related = ["delegation__state", "convention_meeting"]
     search_fields = [
         *columns("title"),
         *(f"delegation__{column}" for column in columns("name")),

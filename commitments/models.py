@@ -192,7 +192,23 @@ class Statement(models.Model):
         related_name="statements",
         help_text=_("Who made the statement: a state or an organisation."),
     )
-    meeting = models.CharField(_("meeting"), max_length=300)
+    meeting = models.CharField(
+        _("meeting"),
+        max_length=300,
+        help_text=_("Where it was made, in words, e.g. the meeting's name as the text gives it."),
+    )
+    convention_meeting = models.ForeignKey(
+        "Meeting",
+        verbose_name=_("Convention meeting"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="statements",
+        help_text=_(
+            "The meeting of the Convention it was made at, if any: its report lists it. The "
+            "statement's date falls within the meeting's dates."
+        ),
+    )
     place = models.CharField(_("place"), max_length=120)
     date = models.DateField(_("date"))
     language = models.CharField(
@@ -236,6 +252,22 @@ class Statement(models.Model):
                         "or es."
                     )
                     % {"code": self.language}
+                }
+            )
+        meeting = self.convention_meeting if self.convention_meeting_id else None
+        if meeting is not None and self.date and not meeting.start <= self.date <= meeting.end:
+            raise ValidationError(
+                {
+                    "convention_meeting": _(
+                        "%(code)s was held from %(start)s to %(end)s; the statement is dated "
+                        "%(date)s. Choose the meeting it was made at, or none."
+                    )
+                    % {
+                        "code": meeting.code,
+                        "start": formats.date_format(meeting.start),
+                        "end": formats.date_format(meeting.end),
+                        "date": formats.date_format(self.date),
+                    }
                 }
             )
 
@@ -1759,6 +1791,10 @@ class MeetingQuerySet(models.QuerySet):
             return self.none()
         return self.filter(end__gte=first, end__lte=last).order_by("end", "start", "code")
 
+    def closed(self, today=None):
+        """The meetings whose last day has passed (or is today): those with a report."""
+        return self.filter(end__lte=today or timezone.localdate())
+
 
 class Meeting(models.Model):
     """A meeting of the Convention: the tracker can be shown as at its close (its last day),
@@ -1801,9 +1837,17 @@ class Meeting(models.Model):
     def __str__(self):
         return f"{self.code} · {self.name}"
 
+    def get_absolute_url(self):
+        """Its report (there once it has closed)."""
+        return reverse("meeting_report", args=[self.code])
+
     def clean(self):
         if self.start and self.end and self.end < self.start:
             raise ValidationError({"end": _("The last day is before the first.")})
+
+    def has_closed(self, today=None):
+        """Has its last day come (MeetingQuerySet.closed's rule, for one meeting)?"""
+        return self.end <= (today or timezone.localdate())
 
 
 class Delegation(models.Model):

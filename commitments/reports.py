@@ -35,7 +35,16 @@ from ccmtracker.pagecache import public_page
 from . import reach, treaty
 from .content import localized
 from .forms import DELEGATION_KEY, PublicFilterForm, public_commitments
-from .models import Commitment, FollowUp, Meeting, State, Theme, Verdict, Viewpoint
+from .models import (
+    Commitment,
+    FollowUp,
+    Meeting,
+    State,
+    Statement,
+    Theme,
+    Verdict,
+    Viewpoint,
+)
 from .templatetags.tracker import badge
 from .views import _cite
 
@@ -65,7 +74,7 @@ class Row:
 
 def closed_meetings(today=None):
     """The meetings whose last day has passed (or is today), newest first."""
-    return Meeting.objects.filter(end__lte=today or timezone.localdate()).order_by("-end", "-start")
+    return Meeting.objects.closed(today).order_by("-end", "-start")
 
 
 def previous_meeting(meeting):
@@ -276,12 +285,31 @@ def report_context(meeting, known_on=None, listed=None):
         "theme_rows": themes,
         "delegation_rows": delegations,
         "follow_ups": follow_ups,
+        "statements": statements_made_at(meeting, after),
     }
+
+
+def statements_made_at(meeting, point):
+    """[(Statement, its published commitments)] of the statements made at the meeting that
+    have published commitments seen from `point` (as the statements page lists them), in
+    the order they were made. Two queries."""
+    made = Counter(
+        public_commitments(point)
+        .filter(statement__convention_meeting=meeting)
+        .values_list("statement_id", flat=True)
+    )
+    statements = (
+        Statement.objects.filter(pk__in=list(made))
+        .defer("text")
+        .select_related("delegation__state")
+        .order_by("date", "delegation__code", "pk")
+    )
+    return [(statement, made[statement.pk]) for statement in statements]
 
 
 def _meeting(code):
     meeting = get_object_or_404(Meeting, code=code)
-    if meeting.end > timezone.localdate():
+    if not meeting.has_closed():
         raise Http404(_("This meeting has not closed yet."))
     return meeting
 

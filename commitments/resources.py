@@ -27,7 +27,7 @@ from import_export.instance_loaders import CachedInstanceLoader
 
 from .content import LANGUAGE_CODES, version
 from .delegations import country_code
-from .models import Article, Commitment, Delegation, Statement, Theme
+from .models import Article, Commitment, Delegation, Meeting, Statement, Theme
 from .records import changed, claim_version
 from .spreadsheets import neutralise, unneutralise
 from .translation import ORIGINAL, OTHER_LANGUAGES, TRANSLATED, columns
@@ -348,6 +348,28 @@ class DelegationWidget(widgets.ForeignKeyWidget):
         return version(value, "name", ORIGINAL) if value else ""
 
 
+class MeetingWidget(widgets.ForeignKeyWidget):
+    """A Convention meeting in a file: its code (4MSP), any case; blank for none. A code that
+    is not a recorded meeting is the row's error: meetings are added in the admin."""
+
+    def clean(self, value, row=None, **kwargs):
+        code = str(value or "").strip()
+        if not code:
+            return None
+        if not hasattr(self, "_by_code"):  # the table read once an import
+            self._by_code = {meeting.code.casefold(): meeting for meeting in Meeting.objects.all()}
+        found = self._by_code.get(code.casefold())
+        if found is None:
+            raise ValueError(
+                _("No meeting “%(value)s”. Give a meeting's code (4MSP), or add it in the admin.")
+                % {"value": code}
+            )
+        return found
+
+    def render(self, value, obj=None, **kwargs):
+        return value.code if value else ""
+
+
 class StatementResource(BoundedResource):
     delegation = fields.Field(
         attribute="delegation", column_name="delegation", widget=DelegationWidget()
@@ -355,6 +377,13 @@ class StatementResource(BoundedResource):
     # Written for the reader, read back to check: the delegation's code and its names in the
     # other languages come from the delegation (the admin's Delegations), not from the file.
     code = fields.Field(column_name="code", readonly=True)
+    # The Convention meeting by its code (4MSP); one not in the admin's Meetings is the row's
+    # error. A file without the column leaves it as it is.
+    convention_meeting = fields.Field(
+        attribute="convention_meeting",
+        column_name="convention_meeting",
+        widget=MeetingWidget(Meeting, "code"),
+    )
     delegation_fr = fields.Field(column_name="delegation_fr", readonly=True)
     delegation_es = fields.Field(column_name="delegation_es", readonly=True)
 
@@ -370,6 +399,7 @@ class StatementResource(BoundedResource):
             "delegation",
             "code",
             "meeting",
+            "convention_meeting",
             "place",
             "date",
             "language",

@@ -367,7 +367,9 @@ def statement_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     ensure_current()
     form = PublicFilterForm(request.GET)
     point, _filters = form.selection()
-    statement = get_object_or_404(Statement.objects.select_related("delegation__state"), slug=slug)
+    statement = get_object_or_404(
+        Statement.objects.select_related("delegation__state", "convention_meeting"), slug=slug
+    )
     # Its commitments as seen from the date shown: those made and entered by then.
     seen = public_commitments(point).filter(statement=statement)
     commitments = list(seen.only("reference", "quote", "statement_id"))
@@ -409,7 +411,7 @@ def statement_list(request: HtmxHttpRequest) -> HttpResponse:
         request,
         Statement.objects.filter(pk__in=list(by_statement))
         .defer("text")
-        .select_related("delegation__state"),
+        .select_related("delegation__state", "convention_meeting"),
         STATEMENTS_PER_PAGE,
     )
     viewpoint = _viewpoint_context(point, reverse("statement_list"))

@@ -28,6 +28,7 @@ from commitments.models import (
     Article,
     Commitment,
     Kind,
+    Meeting,
     ReplyOutcome,
     ReplySubmission,
     State,
@@ -143,9 +144,10 @@ BUDGETS = [
     # The meeting report: the meetings, each state's actions three times (the two days'
     # standings and the headline counts) and the states' ids twice, the changed states and
     # their sources, the figures at each date (one query each, by theme, delegation and
-    # commitment at once), the changed commitments, the follow-ups, themes, delegations.
-    Case(ANONYMOUS, "/reports/4MSP/", 15),
-    Case(ANONYMOUS, "/fr/reports/4MSP/", 15),
+    # commitment at once), the changed commitments, the follow-ups, themes, delegations;
+    # the statements made at the meeting and their published commitments (two).
+    Case(ANONYMOUS, "/reports/4MSP/", 17),
+    Case(ANONYMOUS, "/fr/reports/4MSP/", 17),
     Case(ANONYMOUS, "/reports/", 1, shows=b"/reports/4MSP/"),
     Case(EDITOR, "/", 17),
     Case(ADMINISTRATOR, "/admin/commitments/commitment/", 10),
@@ -180,7 +182,12 @@ def grow(new, follow_ups_each, more_on_existing):
     for index in range(start, start + new):
         commitment = CommitmentFactory(
             reference=f"REF-{index + 1:04d}",
-            statement=statement if index % 2 == 0 else StatementFactory(),
+            # Every other one from a statement of its own, made at 4MSP (the report lists them).
+            statement=statement
+            if index % 2 == 0
+            else StatementFactory(
+                date=D(2013, 9, 10), convention_meeting=Meeting.objects.get(code="4MSP")
+            ),
             theme=themes[index % 2],
             kind=Kind.ONE_OFF,
             owner=author if index % 3 else None,

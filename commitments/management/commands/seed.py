@@ -84,6 +84,7 @@ NORWAY_2012 = {
     "title": "Norwegian statement on universalisation",
     "delegation": ("NO", "NOR"),  # the state (ISO 3166 alpha-2) and its code in references
     "meeting": "Convention on Cluster Munitions, intersessional meetings, April 2012",
+    "convention_meeting": "IM2012",  # Meeting.code (commitments/data/meetings.json)
     "place": "Geneva",
     "date": datetime.date(2012, 4, 16),
     "language": "en",
@@ -391,9 +392,13 @@ class Command(BaseCommand):
             **{
                 f"{k}_en" if k in ("title", "meeting", "place") else k: v
                 for k, v in fields.items()
-                if k not in ("file", "delegation")
+                if k not in ("file", "delegation", "convention_meeting")
             },
             delegation=state_delegation(*fields["delegation"]),
+            # The meetings come with the migrations; one an administrator removed stays so.
+            convention_meeting=Meeting.objects.filter(
+                code=fields.get("convention_meeting", "")
+            ).first(),
             text=statement_text(fields["file"]),
             **translated("statements", fields["slug"]),
         )
