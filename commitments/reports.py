@@ -19,7 +19,7 @@ from urllib.parse import urlparse
 from django.conf import settings
 from django.contrib.staticfiles import finders
 from django.contrib.staticfiles.storage import staticfiles_storage
-from django.db.models import F
+from django.db.models import Count, F, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -292,19 +292,17 @@ def report_context(meeting, known_on=None, listed=None):
 def statements_made_at(meeting, point):
     """[(Statement, its published commitments)] of the statements made at the meeting that
     have published commitments seen from `point` (as the statements page lists them), in
-    the order they were made. Two queries."""
-    made = Counter(
-        public_commitments(point)
-        .filter(statement__convention_meeting=meeting)
-        .values_list("statement_id", flat=True)
-    )
+    the order they were made. One query."""
+    seen = public_commitments(point).values("pk")
     statements = (
-        Statement.objects.filter(pk__in=list(made))
+        Statement.objects.filter(convention_meeting=meeting)
+        .annotate(published=Count("commitments", filter=Q(commitments__in=seen)))
+        .filter(published__gt=0)
         .defer("text")
         .select_related("delegation__state")
         .order_by("date", "delegation__code", "pk")
     )
-    return [(statement, made[statement.pk]) for statement in statements]
+    return [(statement, statement.published) for statement in statements]
 
 
 def _meeting(code):

@@ -145,9 +145,10 @@ BUDGETS = [
     # standings and the headline counts) and the states' ids twice, the changed states and
     # their sources, the figures at each date (one query each, by theme, delegation and
     # commitment at once), the changed commitments, the follow-ups, themes, delegations;
-    # the statements made at the meeting and their published commitments (two).
-    Case(ANONYMOUS, "/reports/4MSP/", 17),
-    Case(ANONYMOUS, "/fr/reports/4MSP/", 17),
+    # the statements made at the meeting with their published commitments (one).
+    Case(ANONYMOUS, "/reports/4MSP/", 16),
+    Case(ANONYMOUS, "/fr/reports/4MSP/", 16),
+    Case(ANONYMOUS, "/reports/3MSP/", 16, shows=b'href="/statements/statement-'),
     Case(ANONYMOUS, "/reports/", 1, shows=b"/reports/4MSP/"),
     Case(EDITOR, "/", 17),
     Case(ADMINISTRATOR, "/admin/commitments/commitment/", 10),
@@ -182,11 +183,11 @@ def grow(new, follow_ups_each, more_on_existing):
     for index in range(start, start + new):
         commitment = CommitmentFactory(
             reference=f"REF-{index + 1:04d}",
-            # Every other one from a statement of its own, made at 4MSP (the report lists them).
+            # Every other one from a statement of its own, made at 3MSP (its report lists them).
             statement=statement
             if index % 2 == 0
             else StatementFactory(
-                date=D(2013, 9, 10), convention_meeting=Meeting.objects.get(code="4MSP")
+                date=D(2012, 9, 12), convention_meeting=Meeting.objects.get(code="3MSP")
             ),
             theme=themes[index % 2],
             kind=Kind.ONE_OFF,
