@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils import formats, timezone
 from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape, format_html, linebreaks
 from django.utils.translation import gettext as _
@@ -32,6 +33,7 @@ PUBLIC_FIELDS = [
     "happened_on",
     "evidence_url",
     "recorded_at",
+    "confirmed_by",  # whether a second reviewer confirmed it (never who)
     "commitment__id",
     "commitment__reference",
     # Every language's version: the feed picks its own (the bare name means the active one).
@@ -154,6 +156,11 @@ class UpdatesFeed(Feed):
                 for s in states
             )
             html += "<p>" + escape(_("States concerned: %(states)s")) % {"states": links} + "</p>"
+        if item.confirmed_by_id:  # as the commitment's timeline says it
+            day = formats.date_format(timezone.localdate(item.recorded_at))
+            html += format_html(
+                "<p>{}</p>", _("Confirmed by a second reviewer on %(date)s.") % {"date": day}
+            )
         return html
 
     def item_link(self, item):

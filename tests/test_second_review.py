@@ -303,6 +303,9 @@ def test_another_editor_confirms_and_it_is_public_then(
     assert MARKER in page
     today = timezone.localdate().strftime("%-d %B %Y")
     assert f"Confirmed by a second reviewer on {today}." in page
+    for feed in ("/feed/", f"/commitments/{commitment.reference}/feed/"):
+        assert f"Confirmed by a second reviewer on {today}." in bodies[feed], feed
+        assert "Rita" not in bodies[feed], feed  # never who (Rita Reviewer)
     assert MARKER in bodies["/data/follow-ups.csv"]
     [exported] = json.loads(bodies["/data/follow-ups.json"])["follow_ups"]
     assert exported["second_review"] is True
