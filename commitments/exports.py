@@ -118,6 +118,7 @@ COMMITMENT_FIELDS = [
     *(name for column in COMMITMENT_CONTENT for name in _versions(column)),
     "delegation_code",
     "delegation_country",
+    "statement_meeting",
 ]
 
 FOLLOW_UP_FIELDS = [
@@ -143,6 +144,7 @@ def commitment_records(request, commitments, point):
     today = timezone.localdate()
     for commitment in commitments:
         content = _in_every_language(partial(_read, commitment), COMMITMENT_CONTENT)
+        meeting = commitment.statement.convention_meeting  # for_list() selects it
         yield {
             "reference": commitment.reference,
             "title": content.pop("title"),
@@ -175,6 +177,8 @@ def commitment_records(request, commitments, point):
             **content,  # the other languages' versions
             "delegation_code": commitment.statement.delegation.code,
             "delegation_country": commitment.statement.delegation.country_code or None,
+            # The Convention meeting the statement was made at, by its code.
+            "statement_meeting": meeting.code if meeting else None,
         }
 
 

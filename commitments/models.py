@@ -589,7 +589,9 @@ class CommitmentQuerySet(models.QuerySet):
 
     def for_list(self):
         return (
-            self.select_related("theme", "statement__delegation__state")
+            self.select_related(
+                "theme", "statement__delegation__state", "statement__convention_meeting"
+            )
             .defer("statement__text")
             .order_by("reference")
         )

@@ -77,6 +77,8 @@ def test_csv_columns_are_the_documented_stable_schema(client, history):
         "reading_es",
         # Issue 14: who made the statement, by code, and a state's ISO 3166 alpha-2 code.
         "delegation_code", "delegation_country",
+        # The Convention meeting the statement was made at, by its code.
+        "statement_meeting",
     ]  # fmt: skip
     assert csv_header(client.get("/data/follow-ups.csv")) == [
         "id", "commitment", "commitment_url", "happened_on", "status", "status_label",
@@ -392,6 +394,7 @@ def test_commitment_exports_carry_every_language_whatever_the_visitors(versions)
         "delegation_es": "Noruega",
         "delegation_code": "NOR",
         "delegation_country": "NO",
+        "statement_meeting": "IM2012",
         "theme": seeded.theme.name_en,
         "theme_fr": seeded.theme.name_fr,
         "theme_es": seeded.theme.name_es,
@@ -450,7 +453,11 @@ def test_follow_up_exports_carry_every_language_and_no_internal_note(versions):
 def test_every_exported_translatable_text_has_a_column_per_language():
     """One home: the columns follow TRANSLATED, so a field translated later gets its own."""
     for content, fields, later in [
-        (COMMITMENT_CONTENT, COMMITMENT_FIELDS, ["delegation_code", "delegation_country"]),
+        (
+            COMMITMENT_CONTENT,
+            COMMITMENT_FIELDS,
+            ["delegation_code", "delegation_country", "statement_meeting"],
+        ),
         (FOLLOW_UP_CONTENT, FOLLOW_UP_FIELDS, ["states", "second_review"]),
     ]:
         assert content
