@@ -143,20 +143,27 @@ def timer_error(token):
     return None
 
 
-def over_address_rate(request):
-    """Count this request against its client address's minute; True past the limit. The
-    address is kept only as a hash in a key that expires. With the cache unreachable, every
-    request passes (the other defences still hold) and one warning is logged."""
+def over_address_rate(request, now=None):
+    """Count this request against its client address; True past REPLY_RATE_PER_MINUTE in the
+    last 60 seconds. A sliding window: this clock minute's count plus the last minute's,
+    weighted by how much of it is still within 60 seconds, so that a burst across the turn of
+    a minute cannot pass twice the limit. The address is kept only as a hash in keys that
+    expire. With the cache unreachable, every request passes (the other defences still hold)
+    and one warning is logged."""
+    now = time.time() if now is None else now
     address = client_ip(request) or "unknown"
     digest = hashlib.sha256(f"{settings.SECRET_KEY}:{address}".encode()).hexdigest()[:32]
-    key = f"reply-rate:{digest}:{int(time.time() // 60)}"
+    minute = int(now // 60)
+    key, previous_key = f"reply-rate:{digest}:{minute}", f"reply-rate:{digest}:{minute - 1}"
     cache = caches["default"]
     try:
         count = 1 if cache.add(key, 1, timeout=120) else cache.incr(key)
+        previous = cache.get(previous_key, 0)
     except Exception:  # a cache outage must not stop people writing
         logger.warning("reply rate not counted: cache unavailable", extra={"event": "reply_rate"})
         return False
-    return count > settings.REPLY_RATE_PER_MINUTE
+    still_within = 1 - (now % 60) / 60
+    return count + previous * still_within > settings.REPLY_RATE_PER_MINUTE
 
 
 def over_email_rate(email):
